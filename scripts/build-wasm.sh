@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: release wasm with SIMD, ES module bindings that work both from a
+# bundler (webpack 5) and from a plain <script type="module">.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fastsam-web/target}
+export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
+wasm-pack build --release --target web --out-dir pkg --out-name fastsam_web "$@"
+# wasm-pack writes a .gitignore of '*' into pkg/; the package files are generated, never committed.
+node scripts/pkg-metadata.mjs

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test: native Rust (unit, fixture parity, error handling) and the same API through JS in
+# headless Chromium (wasm-pack test). Run scripts/setup.sh --browser first on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fastsam-web/target}
+export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --check
+step "cargo clippy (native and wasm32, -D warnings)"
+cargo clippy --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+step "native tests"
+cargo test
+step "browser tests (headless Chromium)"
+wasm-pack test --release --headless --chrome

@@ -1,0 +1,218 @@
+//! Reads what an ONNX file declares (inputs, outputs, initializers) and checks that it is a FastSAM
+//! export before any engine spends time on it.
+
+use tract_onnx::pb;
+use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
+use tract_onnx::pb::type_proto::Value as TypeValue;
+
+use crate::error::{Error, Result};
+
+/// Number of mask prototypes / coefficients in YOLOv8-seg.
+pub const MASK_DIM: usize = 32;
+
+/// Element type of the network input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputType {
+    /// 32-bit float.
+    F32,
+    /// 16-bit float (a `--half` export).
+    F16,
+}
+
+/// What a FastSAM ONNX export declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// Name of the image input (`images` in ultralytics exports).
+    pub input_name: String,
+    /// Side of the square input, read from the graph.
+    pub input_size: u32,
+    /// Element type of the input.
+    pub input_type: InputType,
+    /// Name of the detections output (`output0`).
+    pub detections_name: String,
+    /// Name of the prototypes output (`output1`).
+    pub prototypes_name: String,
+}
+
+fn dims(info: &pb::ValueInfoProto) -> (Option<i32>, Vec<Option<i64>>) {
+    match info.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(TypeValue::TensorType(t)) => {
+            let dims = t
+                .shape
+                .as_ref()
+                .map(|s| {
+                    s.dim
+                        .iter()
+                        .map(|d| match d.value {
+                            Some(Dim::DimValue(v)) if v > 0 => Some(v),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (Some(t.elem_type), dims)
+        }
+        _ => (None, Vec::new()),
+    }
+}
+
+fn show(d: &[Option<i64>]) -> String {
+    let parts: Vec<String> = d
+        .iter()
+        .map(|v| v.map_or("?".to_string(), |v| v.to_string()))
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn describe(infos: &[&pb::ValueInfoProto]) -> String {
+    let parts: Vec<String> = infos
+        .iter()
+        .map(|i| format!("{} {}", i.name, show(&dims(i).1)))
+        .collect();
+    parts.join(", ")
+}
+
+const EXPECTED: &str = "a FastSAM ONNX export (YOLOv8-seg with one class: input [1, 3, S, S], \
+outputs [1, 37, N] and [1, 32, S/4, S/4]; tools/convert.py makes one from FastSAM-s.pt or FastSAM-x.pt)";
+
+/// Checks the declared inputs and outputs of `model` and returns its [`Signature`].
+///
+/// `input_size` overrides the input side for exports with a dynamic input shape.
+pub fn inspect(model: &pb::ModelProto, input_size: Option<u32>) -> Result<Signature> {
+    let invalid =
+        |found: String| Error::InvalidModel(format!("expected {EXPECTED}; found {found}"));
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or_else(|| invalid("an ONNX file without a graph".into()))?;
+    if graph.node.is_empty() {
+        return Err(invalid("a graph with no operators".into()));
+    }
+    let initializers: std::collections::HashSet<&str> =
+        graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let inputs: Vec<&pb::ValueInfoProto> = graph
+        .input
+        .iter()
+        .filter(|i| !initializers.contains(i.name.as_str()))
+        .collect();
+    let outputs: Vec<&pb::ValueInfoProto> = graph.output.iter().collect();
+
+    if inputs.len() != 1 {
+        return Err(invalid(format!(
+            "{} inputs ({})",
+            inputs.len(),
+            describe(&inputs)
+        )));
+    }
+    let (elem, in_dims) = dims(inputs[0]);
+    let input_type = match elem {
+        Some(1) => InputType::F32,
+        Some(10) => InputType::F16,
+        other => {
+            return Err(invalid(format!(
+                "input {} of ONNX element type {:?} (need float32 or float16)",
+                inputs[0].name, other
+            )));
+        }
+    };
+    let declared_size = match in_dims.as_slice() {
+        [_, Some(3), h, w] => match (h, w) {
+            (Some(h), Some(w)) if h == w => Some(*h as u32),
+            (None, None) => None,
+            _ => {
+                return Err(invalid(format!(
+                    "a non-square input {} {}",
+                    inputs[0].name,
+                    show(&in_dims)
+                )));
+            }
+        },
+        _ => {
+            return Err(invalid(format!(
+                "input {} {}",
+                inputs[0].name,
+                show(&in_dims)
+            )));
+        }
+    };
+    let size = match (declared_size, input_size) {
+        (Some(s), _) => s,
+        (None, Some(s)) => s,
+        (None, None) => {
+            return Err(Error::InvalidModel(format!(
+                "the model input {} has a dynamic size {}; pass `inputSize` (for example 1024) or export with a fixed size (tools/convert.py --imgsz)",
+                inputs[0].name,
+                show(&in_dims)
+            )));
+        }
+    };
+    if size == 0 || size % 32 != 0 || size > 4096 {
+        return Err(invalid(format!(
+            "input size {size} (must be a multiple of 32, at most 4096)"
+        )));
+    }
+
+    if outputs.len() != 2 {
+        let hint = if outputs.len() == 1 {
+            match dims(outputs[0]).1.as_slice() {
+                [_, Some(c)] => format!(" (a classifier with {c} classes?)"),
+                [_, Some(c), _] => {
+                    format!(" (a detection model with {} classes, no masks?)", c - 4)
+                }
+                _ => String::new(),
+            }
+        } else {
+            String::new()
+        };
+        return Err(invalid(format!(
+            "{} outputs ({}){hint}",
+            outputs.len(),
+            describe(&outputs)
+        )));
+    }
+    let (d0, d1) = (dims(outputs[0]).1, dims(outputs[1]).1);
+    // Outputs are identified by rank: detections are 3-D, prototypes 4-D.
+    let (det, det_dims, proto, proto_dims) = match (d0.len(), d1.len()) {
+        (3, 4) => (outputs[0], d0, outputs[1], d1),
+        (4, 3) => (outputs[1], d1, outputs[0], d0),
+        _ => return Err(invalid(format!("outputs {}", describe(&outputs)))),
+    };
+    let proto_side = (size / 4) as i64;
+    match proto_dims.as_slice() {
+        [_, Some(32), h, w]
+            if h.is_none_or(|h| h == proto_side) && w.is_none_or(|w| w == proto_side) => {}
+        _ => {
+            return Err(invalid(format!(
+                "prototypes output {} {} (need [1, 32, {proto_side}, {proto_side}])",
+                proto.name,
+                show(&proto_dims)
+            )));
+        }
+    }
+    let anchors: i64 = [8, 16, 32].iter().map(|s| (size as i64 / s).pow(2)).sum();
+    match det_dims.as_slice() {
+        [_, Some(c), n] if *c == 4 + 1 + MASK_DIM as i64 && n.is_none_or(|n| n == anchors) => {}
+        [_, Some(c), _] if *c > 4 + MASK_DIM as i64 => {
+            return Err(invalid(format!(
+                "a segmentation model with {} classes (output {} {}); FastSAM has exactly one class",
+                c - 4 - MASK_DIM as i64,
+                det.name,
+                show(&det_dims)
+            )));
+        }
+        _ => {
+            return Err(invalid(format!(
+                "detections output {} {} (need [1, 37, {anchors}])",
+                det.name,
+                show(&det_dims)
+            )));
+        }
+    }
+    Ok(Signature {
+        input_name: inputs[0].name.clone(),
+        input_size: size,
+        input_type,
+        detections_name: det.name.clone(),
+        prototypes_name: proto.name.clone(),
+    })
+}

@@ -1,0 +1,160 @@
+//! The CPU engine: tract running the ONNX graph.
+
+use std::sync::Arc;
+
+use tract_onnx::pb;
+use tract_onnx::prelude::*;
+
+use super::graph::{InputType, Signature, inspect};
+use super::{Engine, RawOutputs};
+use crate::error::{Error, Result};
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// tract's optimised plan for one FastSAM export.
+pub struct TractEngine {
+    plan: Plan,
+    signature: Signature,
+    /// Output slots of the detections and prototypes in the plan's outputs.
+    slots: (usize, usize),
+}
+
+impl std::fmt::Debug for TractEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TractEngine")
+            .field("signature", &self.signature)
+            .finish()
+    }
+}
+
+/// Decodes ONNX bytes into the protobuf model, with an actionable error for anything else.
+pub fn decode_onnx(bytes: &[u8]) -> Result<pb::ModelProto> {
+    if bytes.is_empty() {
+        return Err(Error::InvalidModel(
+            "the model is empty (0 bytes); expected the bytes of a FastSAM .onnx file".into(),
+        ));
+    }
+    onnx().proto_model_for_read(&mut &bytes[..]).map_err(|e| {
+        Error::InvalidModel(format!(
+            "the {} bytes are not a readable ONNX file ({}); was the download cut short, or is it a .pt checkpoint? Convert checkpoints with tools/convert.py",
+            bytes.len(),
+            root_cause(&e)
+        ))
+    })
+}
+
+fn root_cause(e: &TractError) -> String {
+    e.chain().last().map(|c| c.to_string()).unwrap_or_default()
+}
+
+impl TractEngine {
+    /// Checks and optimises an ONNX FastSAM export. `input_size` is only used for dynamic exports.
+    pub fn from_onnx(bytes: &[u8], input_size: Option<u32>) -> Result<Self> {
+        let proto = decode_onnx(bytes)?;
+        Self::from_proto(&proto, input_size)
+    }
+
+    /// Like [`TractEngine::from_onnx`] for an already decoded model.
+    pub fn from_proto(proto: &pb::ModelProto, input_size: Option<u32>) -> Result<Self> {
+        let signature = inspect(proto, input_size)?;
+        let s = signature.input_size as usize;
+        let datum = match signature.input_type {
+            InputType::F32 => f32::datum_type(),
+            InputType::F16 => f16::datum_type(),
+        };
+        let build = || -> TractResult<Plan> {
+            onnx()
+                .model_for_proto_model(proto)?
+                .with_input_fact(0, InferenceFact::dt_shape(datum, [1, 3, s, s]))?
+                .into_optimized()?
+                .into_runnable()
+        };
+        let plan = build().map_err(|e| {
+            Error::InvalidModel(format!(
+                "tract could not build the network ({}); the file declares a FastSAM signature but its graph is not runnable",
+                root_cause(&e)
+            ))
+        })?;
+        let names: Vec<&str> = plan
+            .model()
+            .output_outlets()
+            .map_err(|e| Error::InvalidModel(e.to_string()))?
+            .iter()
+            .map(|o| plan.model().node(o.node).name.as_str())
+            .collect();
+        // tract keeps output order; identify by rank at run time if names were rewritten.
+        let slots = match (
+            names.iter().position(|n| *n == signature.detections_name),
+            names.iter().position(|n| *n == signature.prototypes_name),
+        ) {
+            (Some(d), Some(p)) => (d, p),
+            _ => (0, 1),
+        };
+        Ok(Self {
+            plan,
+            signature,
+            slots,
+        })
+    }
+
+    /// What the file declares.
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+}
+
+impl Engine for TractEngine {
+    fn name(&self) -> &'static str {
+        "tract"
+    }
+
+    fn input_size(&self) -> u32 {
+        self.signature.input_size
+    }
+
+    fn infer(&self, input: &[f32]) -> Result<RawOutputs> {
+        let s = self.signature.input_size as usize;
+        if input.len() != 3 * s * s {
+            return Err(Error::Inference(format!(
+                "input has {} values, the model needs 3 x {s} x {s}",
+                input.len()
+            )));
+        }
+        let fail = |e: TractError| Error::Inference(root_cause(&e));
+        let mut tensor = Tensor::from_shape(&[1, 3, s, s], input).map_err(fail)?;
+        if self.signature.input_type == InputType::F16 {
+            tensor = tensor.cast_to::<f16>().map_err(fail)?.into_owned();
+        }
+        let outputs = self.plan.run(tvec!(tensor.into())).map_err(fail)?;
+        let as_f32 = |t: &TValue| -> Result<(Vec<usize>, Vec<f32>)> {
+            let t = t.cast_to::<f32>().map_err(fail)?;
+            let view = t.to_plain_array_view::<f32>().map_err(fail)?;
+            Ok((view.shape().to_vec(), view.iter().copied().collect()))
+        };
+        let (mut det, mut proto) = (
+            as_f32(&outputs[self.slots.0])?,
+            as_f32(&outputs[self.slots.1])?,
+        );
+        if det.0.len() == 4 {
+            std::mem::swap(&mut det, &mut proto);
+        }
+        match (det.0.as_slice(), proto.0.as_slice()) {
+            ([1, c, n], [1, m, h, w]) => {
+                let raw = RawOutputs {
+                    channels: *c,
+                    anchors: *n,
+                    mask_dim: *m,
+                    proto_height: *h,
+                    proto_width: *w,
+                    predictions: det.1,
+                    prototypes: proto.1,
+                };
+                raw.validate()?;
+                Ok(raw)
+            }
+            (a, b) => Err(Error::Inference(format!(
+                "unexpected output shapes {a:?} and {b:?}"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! FastSAM (Fast Segment Anything) for the browser and native Rust.
+//!
+//! Data flows one way: image bytes -> letterboxed tensor -> engine (raw `output0`, `output1`) ->
+//! detections -> masks -> prompt selection -> bitmaps. The model runs once per image; every prompt
+//! is a cheap selection over the masks of that run.
+//!
+//! ```no_run
+//! use fastsam_web::{FastSam, ImageView, PixelFormat, SegmentOptions};
+//! # fn main() -> fastsam_web::Result<()> {
+//! let model = FastSam::from_onnx(&std::fs::read("FastSAM-s.onnx").unwrap())?;
+//! # let (rgb, width, height) = (vec![0u8; 4 * 4 * 3], 4, 4);
+//! let image = ImageView::new(&rgb, width, height, PixelFormat::Rgb)?;
+//! let seg = model.segment(&image, &SegmentOptions::default())?;
+//! let clicked = seg.points(&[[120.0, 80.0]], &[1], Default::default())?;
+//! # Ok(()) }
+//! ```
+
+pub mod engine;
+pub mod error;
+pub mod image;
+pub mod mask;
+pub mod pipeline;
+pub mod prompt;
+pub mod segmentation;
+pub mod segmenter;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use error::{Error, Result};
+pub use image::{ImageView, PixelFormat};
+pub use mask::Mask;
+pub use pipeline::{MaskResolution, SegmentOptions, Semantics};
+pub use prompt::{BoxMode, PointMode, Selection};
+pub use segmentation::{Instance, Segmentation};
+pub use segmenter::FastSam;

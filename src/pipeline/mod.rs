@@ -1,0 +1,190 @@
+//! Pre- and post-processing around the network: letterbox in, detections and masks out.
+
+pub mod boxes;
+pub mod decode;
+pub mod interpolate;
+pub mod letterbox;
+pub mod masks;
+pub mod resize;
+
+use crate::engine::RawOutputs;
+use crate::error::{Error, Result};
+use crate::segmentation::{Instance, Segmentation};
+use boxes::{full_frame_fixup, to_content, to_image_official, to_image_ultralytics};
+pub use letterbox::Letterbox;
+use masks::MaskAssembler;
+
+/// Which reference implementation the post-processing reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Semantics {
+    /// The official CASIA-IVA-Lab/FastSAM code (default): full-image fix-up in the model input frame
+    /// before the masks are made, one-stage mask upsampling, empty masks kept.
+    #[default]
+    Official,
+    /// ultralytics 8.4's `FastSAMPredictor`: per-axis box scaling, two-stage mask upsampling, empty
+    /// masks dropped, fix-up in image pixels after the masks are made.
+    Ultralytics,
+}
+
+/// Resolution of the masks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MaskResolution {
+    /// Masks at the original image size (the official `retina_masks=True`).
+    #[default]
+    Full,
+    /// Masks at the letterbox content size (at most the model input size): much faster on large
+    /// images; scale them up for display.
+    Low,
+}
+
+/// Post-processing settings. The defaults are those of the official `Inference.py`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentOptions {
+    /// Minimum object score (strictly greater passes). Default 0.4.
+    pub conf: f32,
+    /// NMS IoU threshold (strictly greater suppresses). Default 0.9.
+    pub iou: f64,
+    /// Maximum number of detections kept. Default 300.
+    pub max_det: usize,
+    /// Mask resolution. Default full.
+    pub mask_resolution: MaskResolution,
+    /// Reference behaviour. Default official.
+    pub semantics: Semantics,
+    /// Box edges closer than this to the border (px of the fix-up's frame) are snapped. Default 20.
+    pub border_snap: f32,
+    /// Boxes with IoU above this against the whole frame become the whole frame. Default 0.9.
+    pub full_box_iou: f32,
+}
+
+impl Default for SegmentOptions {
+    fn default() -> Self {
+        Self {
+            conf: 0.4,
+            iou: 0.9,
+            max_det: 300,
+            mask_resolution: MaskResolution::Full,
+            semantics: Semantics::Official,
+            border_snap: 20.0,
+            full_box_iou: 0.9,
+        }
+    }
+}
+
+/// ultralytics feeds at most this many candidates to NMS.
+const MAX_NMS: usize = 30_000;
+
+impl SegmentOptions {
+    /// Checks every field's range.
+    pub fn validate(&self) -> Result<()> {
+        let unit = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::InvalidOption(format!(
+                    "{name} must be between 0 and 1, got {v}"
+                )))
+            }
+        };
+        unit("conf", self.conf as f64)?;
+        unit("iou", self.iou)?;
+        unit("fullBoxIou", self.full_box_iou as f64)?;
+        if self.max_det == 0 || self.max_det > MAX_NMS {
+            return Err(Error::InvalidOption(format!(
+                "maxDet must be between 1 and {MAX_NMS}, got {}",
+                self.max_det
+            )));
+        }
+        if !(self.border_snap.is_finite() && self.border_snap >= 0.0) {
+            return Err(Error::InvalidOption(format!(
+                "borderSnap must be a non-negative number of pixels, got {}",
+                self.border_snap
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Raw network outputs to a [`Segmentation`]: threshold, NMS, full-image fix-up, boxes to image
+/// pixels, masks. `options` must be valid (see [`SegmentOptions::validate`]).
+pub fn postprocess(raw: &RawOutputs, lb: &Letterbox, options: &SegmentOptions) -> Segmentation {
+    let mut candidates = decode::candidates(raw, options.conf);
+    if candidates.len() > MAX_NMS {
+        candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+        candidates.truncate(MAX_NMS);
+    }
+    let detections = decode::nms(candidates, options.iou, options.max_det);
+    let mut input_boxes: Vec<[f32; 4]> = detections.iter().map(|d| d.bbox).collect();
+    let (iw, ih) = (lb.image_width, lb.image_height);
+    let low = options.mask_resolution == MaskResolution::Low;
+    let (frame_w, frame_h) = if low {
+        (lb.new_width, lb.new_height)
+    } else {
+        (iw, ih)
+    };
+    let mut instances: Vec<Instance> = match options.semantics {
+        Semantics::Official => {
+            let s = lb.size as f32;
+            full_frame_fixup(
+                &mut input_boxes,
+                s,
+                s,
+                options.border_snap,
+                options.full_box_iou,
+                0.0,
+            );
+            let assembler = MaskAssembler::official(raw, iw, ih, frame_w, frame_h);
+            detections
+                .iter()
+                .zip(&input_boxes)
+                .map(|(d, b)| {
+                    let bbox = to_image_official(b, lb);
+                    let crop = if low { to_content(b, lb) } else { bbox };
+                    Instance {
+                        bbox,
+                        score: d.score,
+                        mask: assembler.mask(&d.coefficients, &crop),
+                        anchor: d.anchor,
+                    }
+                })
+                .collect()
+        }
+        Semantics::Ultralytics => {
+            let full = MaskAssembler::ultralytics(raw, iw, ih);
+            let lowres = MaskAssembler::official(raw, iw, ih, frame_w, frame_h);
+            let mut kept: Vec<Instance> = detections
+                .iter()
+                .zip(&input_boxes)
+                .map(|(d, b)| {
+                    let bbox = to_image_ultralytics(b, lb);
+                    let mask = if low {
+                        lowres.mask(&d.coefficients, &to_content(b, lb))
+                    } else {
+                        full.mask(&d.coefficients, &bbox)
+                    };
+                    Instance {
+                        bbox,
+                        score: d.score,
+                        mask,
+                        anchor: d.anchor,
+                    }
+                })
+                .filter(|i| !i.mask.is_empty())
+                .collect();
+            let mut image_boxes: Vec<[f32; 4]> = kept.iter().map(|i| i.bbox).collect();
+            full_frame_fixup(
+                &mut image_boxes,
+                iw as f32,
+                ih as f32,
+                options.border_snap,
+                options.full_box_iou,
+                1e-7,
+            );
+            for (i, b) in kept.iter_mut().zip(image_boxes) {
+                i.bbox = b;
+            }
+            kept
+        }
+    };
+    instances.shrink_to_fit();
+    Segmentation::new(iw, ih, frame_w, frame_h, instances)
+}

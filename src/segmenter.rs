@@ -1,0 +1,86 @@
+//! [`FastSam`]: a loaded model plus the pipeline around it.
+
+use crate::engine::tract::TractEngine;
+use crate::engine::{Engine, RawOutputs};
+use crate::error::{Error, Result};
+use crate::image::ImageView;
+use crate::pipeline::{Letterbox, SegmentOptions, postprocess};
+use crate::segmentation::Segmentation;
+
+/// A FastSAM model ready to segment images.
+pub struct FastSam {
+    engine: Box<dyn Engine>,
+}
+
+impl std::fmt::Debug for FastSam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastSam")
+            .field("engine", &self.engine.name())
+            .field("input_size", &self.engine.input_size())
+            .finish()
+    }
+}
+
+impl FastSam {
+    /// Loads an ONNX FastSAM export on the CPU engine (tract). The input size is read from the graph.
+    pub fn from_onnx(bytes: &[u8]) -> Result<Self> {
+        Ok(Self::with_engine(Box::new(TractEngine::from_onnx(
+            bytes, None,
+        )?)))
+    }
+
+    /// Loads an ONNX export whose input size is dynamic, running it at `input_size`.
+    pub fn from_onnx_with_size(bytes: &[u8], input_size: u32) -> Result<Self> {
+        Ok(Self::with_engine(Box::new(TractEngine::from_onnx(
+            bytes,
+            Some(input_size),
+        )?)))
+    }
+
+    /// Wraps any engine.
+    pub fn with_engine(engine: Box<dyn Engine>) -> Self {
+        Self { engine }
+    }
+
+    /// Side of the square model input.
+    pub fn input_size(&self) -> u32 {
+        self.engine.input_size()
+    }
+
+    /// Name of the engine running the network.
+    pub fn engine_name(&self) -> &'static str {
+        self.engine.name()
+    }
+
+    /// Letterboxes `image` into the network input (planar RGB in 0..1).
+    pub fn preprocess(&self, image: &ImageView) -> (Letterbox, Vec<f32>) {
+        let lb = Letterbox::new(image.width(), image.height(), self.input_size());
+        let input = lb.apply(image);
+        (lb, input)
+    }
+
+    /// Runs the network on a preprocessed input.
+    pub fn infer(&self, input: &[f32]) -> Result<RawOutputs> {
+        let raw = self.engine.infer(input)?;
+        raw.validate()?;
+        let s = self.input_size() as usize;
+        if raw.proto_height * 4 != s || raw.proto_width * 4 != s {
+            return Err(Error::Inference(format!(
+                "prototypes are {}x{} but a {s} px input gives {}x{}",
+                raw.proto_width,
+                raw.proto_height,
+                s / 4,
+                s / 4
+            )));
+        }
+        Ok(raw)
+    }
+
+    /// Segments everything in `image`: the model runs once; prompt the result as often as needed.
+    pub fn segment(&self, image: &ImageView, options: &SegmentOptions) -> Result<Segmentation> {
+        options.validate()?;
+        let (lb, input) = self.preprocess(image);
+        let raw = self.infer(&input)?;
+        Ok(postprocess(&raw, &lb, options))
+    }
+}

@@ -1,0 +1,278 @@
+//! JS values to Rust values: images, option bags, prompt arrays.
+
+use js_sys::{Reflect, Uint8Array};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::error::invalid;
+use crate::error::Error;
+use crate::image::check_dimensions;
+use crate::pipeline::{MaskResolution, SegmentOptions, Semantics};
+use crate::prompt::{BoxMode, PointMode};
+
+/// An option bag and the keys it accepts.
+pub trait OptionBag: DeserializeOwned + Default {
+    /// Accepted keys, as written in JavaScript.
+    const KEYS: &'static [&'static str];
+}
+
+/// Deserialises an optional option bag (`undefined`/`null` = defaults), naming `what` in errors.
+/// Unknown keys are errors, so a misspelt option is not silently ignored.
+pub fn options<T: OptionBag>(value: Option<js_sys::Object>, what: &str) -> Result<T, JsValue> {
+    let Some(object) = value else {
+        return Ok(T::default());
+    };
+    for key in js_sys::Object::keys(&object).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !T::KEYS.contains(&key.as_str()) {
+            return Err(invalid(
+                Error::InvalidOption,
+                format!(
+                    "{what}: unknown option \"{key}\"; expected one of {}",
+                    T::KEYS.join(", ")
+                ),
+            ));
+        }
+    }
+    serde_wasm_bindgen::from_value(object.into())
+        .map_err(|e| invalid(Error::InvalidOption, format!("{what}: {e}")))
+}
+
+/// Deserialises a required argument, naming `what` in errors.
+pub fn argument<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(value.clone())
+        .map_err(|e| invalid(Error::InvalidPrompt, format!("{what}: {e}")))
+}
+
+/// `load()` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadOptions {
+    pub input_size: Option<u32>,
+    pub backend: Option<String>,
+}
+
+impl OptionBag for LoadOptions {
+    const KEYS: &'static [&'static str] = &["inputSize", "backend"];
+}
+
+/// `segment()` options, mirrored onto [`SegmentOptions`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SegmentOptionsJs {
+    conf: Option<f32>,
+    iou: Option<f64>,
+    max_det: Option<usize>,
+    mask_resolution: Option<String>,
+    semantics: Option<String>,
+    border_snap: Option<f32>,
+    full_box_iou: Option<f32>,
+}
+
+impl OptionBag for SegmentOptionsJs {
+    const KEYS: &'static [&'static str] = &[
+        "conf",
+        "iou",
+        "maxDet",
+        "maskResolution",
+        "semantics",
+        "borderSnap",
+        "fullBoxIou",
+    ];
+}
+
+impl SegmentOptionsJs {
+    /// The Rust options, every unset field at its default.
+    pub fn resolve(self) -> Result<SegmentOptions, JsValue> {
+        let d = SegmentOptions::default();
+        let mask_resolution = match self.mask_resolution.as_deref() {
+            None | Some("full") => MaskResolution::Full,
+            Some("low") => MaskResolution::Low,
+            Some(other) => return Err(bad_choice("maskResolution", other, "\"full\" or \"low\"")),
+        };
+        let semantics = match self.semantics.as_deref() {
+            None | Some("official") => Semantics::Official,
+            Some("ultralytics") => Semantics::Ultralytics,
+            Some(other) => {
+                return Err(bad_choice(
+                    "semantics",
+                    other,
+                    "\"official\" or \"ultralytics\"",
+                ));
+            }
+        };
+        Ok(SegmentOptions {
+            conf: self.conf.unwrap_or(d.conf),
+            iou: self.iou.unwrap_or(d.iou),
+            max_det: self.max_det.unwrap_or(d.max_det),
+            mask_resolution,
+            semantics,
+            border_snap: self.border_snap.unwrap_or(d.border_snap),
+            full_box_iou: self.full_box_iou.unwrap_or(d.full_box_iou),
+        })
+    }
+}
+
+/// `points()` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PointOptionsJs {
+    mode: Option<String>,
+}
+
+impl OptionBag for PointOptionsJs {
+    const KEYS: &'static [&'static str] = &["mode"];
+}
+
+impl PointOptionsJs {
+    pub fn mode(&self) -> Result<PointMode, JsValue> {
+        match self.mode.as_deref() {
+            None | Some("merged") => Ok(PointMode::Merged),
+            Some("perPoint") => Ok(PointMode::PerPoint),
+            Some("select") => Ok(PointMode::Select),
+            Some(other) => Err(bad_choice(
+                "mode",
+                other,
+                "\"merged\", \"perPoint\" or \"select\"",
+            )),
+        }
+    }
+}
+
+/// `boxes()` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoxOptionsJs {
+    mode: Option<String>,
+}
+
+impl OptionBag for BoxOptionsJs {
+    const KEYS: &'static [&'static str] = &["mode"];
+}
+
+impl BoxOptionsJs {
+    pub fn mode(&self) -> Result<BoxMode, JsValue> {
+        match self.mode.as_deref() {
+            None | Some("official") => Ok(BoxMode::Official),
+            Some("ultralytics") => Ok(BoxMode::Ultralytics),
+            Some(other) => Err(bad_choice("mode", other, "\"official\" or \"ultralytics\"")),
+        }
+    }
+}
+
+fn bad_choice(field: &str, got: &str, expected: &str) -> JsValue {
+    invalid(
+        Error::InvalidOption,
+        format!("{field} is \"{got}\"; expected {expected}"),
+    )
+}
+
+/// An image copied into wasm memory after its size has been checked.
+pub struct OwnedImage {
+    pub data: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+fn size_field(image: &JsValue, name: &str) -> Result<u32, JsValue> {
+    let v = Reflect::get(image, &name.into()).unwrap_or(JsValue::UNDEFINED);
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => {
+            Ok(n as u32)
+        }
+        _ => Err(invalid(
+            Error::InvalidImage,
+            format!("image.{name} must be a non-negative whole number, got {v:?}"),
+        )),
+    }
+}
+
+/// Reads `ImageData` or `{data, width, height}`. Sizes are checked before the pixels are copied,
+/// so a huge image is refused without allocating its buffer in wasm memory.
+pub fn image(value: &JsValue) -> Result<OwnedImage, JsValue> {
+    if !value.is_object() {
+        return Err(invalid(
+            Error::InvalidImage,
+            "expected an ImageData or an object {data, width, height}",
+        ));
+    }
+    let width = size_field(value, "width")?;
+    let height = size_field(value, "height")?;
+    check_dimensions(width, height).map_err(super::error::to_js)?;
+    let data = Reflect::get(value, &"data".into()).unwrap_or(JsValue::UNDEFINED);
+    let bytes = if let Some(a) = data.dyn_ref::<Uint8Array>() {
+        a.clone()
+    } else if let Some(a) = data.dyn_ref::<js_sys::Uint8ClampedArray>() {
+        Uint8Array::new_with_byte_offset_and_length(&a.buffer(), a.byte_offset(), a.length())
+    } else if let Some(b) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+        Uint8Array::new(b)
+    } else {
+        return Err(invalid(
+            Error::InvalidImage,
+            "image.data must be a Uint8Array, Uint8ClampedArray or ArrayBuffer of RGBA or RGB bytes",
+        ));
+    };
+    let pixels = width as u64 * height as u64;
+    let len = bytes.length() as u64;
+    if len != pixels * 4 && len != pixels * 3 {
+        return Err(invalid(
+            Error::InvalidImage,
+            format!(
+                "image.data has {len} bytes; a {width}x{height} image needs {} (RGBA) or {} (RGB)",
+                pixels * 4,
+                pixels * 3
+            ),
+        ));
+    }
+    Ok(OwnedImage {
+        data: bytes.to_vec(),
+        width,
+        height,
+    })
+}
+
+/// Model bytes from a `Uint8Array`, `ArrayBuffer` or any typed array view.
+pub fn model_bytes(value: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if let Some(a) = value.dyn_ref::<Uint8Array>() {
+        Ok(a.to_vec())
+    } else if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+        Ok(Uint8Array::new(b).to_vec())
+    } else if ArrayBufferViewLike::is(value) {
+        let buffer: js_sys::ArrayBuffer = Reflect::get(value, &"buffer".into())?.unchecked_into();
+        let offset = Reflect::get(value, &"byteOffset".into())?
+            .as_f64()
+            .unwrap_or(0.0) as u32;
+        let length = Reflect::get(value, &"byteLength".into())?
+            .as_f64()
+            .unwrap_or(0.0) as u32;
+        Ok(Uint8Array::new_with_byte_offset_and_length(&buffer, offset, length).to_vec())
+    } else {
+        Err(invalid(
+            Error::InvalidModel,
+            "model bytes must be a Uint8Array or ArrayBuffer holding a FastSAM .onnx file",
+        ))
+    }
+}
+
+struct ArrayBufferViewLike;
+
+impl ArrayBufferViewLike {
+    fn is(value: &JsValue) -> bool {
+        js_sys::ArrayBuffer::is_view(value)
+    }
+}
+
+/// Milliseconds from `performance.now()` (window or worker), `Date.now()` as a fallback.
+pub fn now_ms() -> f64 {
+    let global = js_sys::global();
+    Reflect::get(&global, &"performance".into())
+        .ok()
+        .filter(|p| p.is_object())
+        .and_then(|p| {
+            let now = Reflect::get(&p, &"now".into()).ok()?;
+            let f: &js_sys::Function = now.dyn_ref()?;
+            f.call0(&p).ok()?.as_f64()
+        })
+        .unwrap_or_else(js_sys::Date::now)
+}

@@ -1,0 +1,85 @@
+//! The JavaScript surface (wasm32 only): conversions and errors, no logic. Every method forwards to
+//! the same Rust functions native callers use.
+
+mod convert;
+mod error;
+mod model;
+mod segmentation;
+
+pub use model::FastSamJs;
+pub use segmentation::{MaskJs, SegmentationJs};
+
+use wasm_bindgen::prelude::*;
+
+/// Installs the panic hook so a Rust panic shows its message in the console.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Error codes carried by `FastSamError.code`. */
+export type FastSamErrorCode =
+  | "INVALID_MODEL" | "INVALID_IMAGE" | "INVALID_PROMPT" | "INVALID_OPTION" | "INFERENCE_FAILED";
+
+/** Every error thrown or rejected by this package is an `Error` with `name === "FastSamError"`. */
+export interface FastSamError extends Error {
+  name: "FastSamError";
+  code: FastSamErrorCode;
+}
+
+/** An image: a DOM `ImageData`, or any object with RGBA (or RGB) bytes and a size. */
+export type ImageInput =
+  | ImageData
+  | { data: Uint8Array | Uint8ClampedArray; width: number; height: number };
+
+export interface LoadOptions {
+  /** Input size for ONNX exports with a dynamic input shape (ignored otherwise). */
+  inputSize?: number;
+  /** Only "cpu" (tract) exists in this build; "auto" picks it. */
+  backend?: "auto" | "cpu";
+}
+
+export interface SegmentOptions {
+  /** Minimum object score, strictly greater passes (default 0.4). */
+  conf?: number;
+  /** NMS IoU threshold (default 0.9). */
+  iou?: number;
+  /** Maximum detections (default 300). */
+  maxDet?: number;
+  /** "full" = masks at image size (default, the official retina masks); "low" = letterbox size. */
+  maskResolution?: "full" | "low";
+  /** Reproduce the official FastSAM code (default) or ultralytics' FastSAMPredictor. */
+  semantics?: "official" | "ultralytics";
+  /** Border snapping distance of the full-image fix-up, in px (default 20). */
+  borderSnap?: number;
+  /** IoU above which a box becomes the full image (default 0.9). */
+  fullBoxIou?: number;
+}
+
+export interface PointOptions {
+  /** "merged" (official, default): one mask; "perPoint": one mask per foreground point;
+   *  "select": ultralytics' rule, every matching mask. */
+  mode?: "merged" | "perPoint" | "select";
+}
+
+export interface BoxOptions {
+  /** "official" (default): round coordinates; "ultralytics": truncate them. */
+  mode?: "official" | "ultralytics";
+}
+
+/** COCO uncompressed RLE (column-major counts, starting with zeros). */
+export interface CocoRle {
+  size: [number, number];
+  counts: number[];
+}
+
+export interface Proposal {
+  /** [x1, y1, x2, y2] in image pixels. */
+  bbox: [number, number, number, number];
+  score: number;
+  /** Index of the instance (see `Segmentation.mask(index)`). */
+  index: number;
+}
+"#;
