@@ -32,9 +32,22 @@ impl Mask {
 
     /// Builds a mask from a row-major bitmap (non-zero = inside).
     pub fn from_bitmap(width: u32, height: u32, bitmap: &[u8]) -> Self {
-        assert_eq!(bitmap.len(), width as usize * height as usize);
+        Self::from_region(width, height, [0, 0, width, height], bitmap)
+    }
+
+    /// Builds a `width` x `height` mask from a bitmap of the rectangle `[x1, y1, x2, y2]` (exclusive
+    /// ends); everything outside the rectangle is empty.
+    pub fn from_region(width: u32, height: u32, rect: [u32; 4], bitmap: &[u8]) -> Self {
+        let [x1, y1, x2, y2] = rect;
+        let rw = (x2 - x1) as usize;
+        assert!(x2 <= width && y2 <= height);
+        assert_eq!(bitmap.len(), rw * (y2 - y1) as usize);
         let mut builder = MaskBuilder::new(width, height);
-        for (y, row) in bitmap.chunks_exact(width.max(1) as usize).enumerate() {
+        if rw == 0 {
+            return builder.finish();
+        }
+        for (dy, row) in bitmap.chunks_exact(rw).enumerate() {
+            let y = y1 + dy as u32;
             let mut x = 0;
             while x < row.len() {
                 if row[x] != 0 {
@@ -42,7 +55,7 @@ impl Mask {
                     while x < row.len() && row[x] != 0 {
                         x += 1;
                     }
-                    builder.push_run(y as u32, start as u32, x as u32);
+                    builder.push_run(y, x1 + start as u32, x1 + x as u32);
                 } else {
                     x += 1;
                 }
@@ -101,11 +114,9 @@ impl Mask {
     /// Pixels inside both the mask and the rectangle `xs` x `ys`.
     pub fn area_in_rect(&self, xs: Range<u32>, ys: Range<u32>) -> u64 {
         let mut total = 0u64;
-        for (y, runs) in self.rows() {
-            if !ys.contains(&y) {
-                continue;
-            }
-            for &(a, b) in runs {
+        let stored = self.top..self.top + self.row_starts.len() as u32 - 1;
+        for y in ys.start.max(stored.start)..ys.end.min(stored.end) {
+            for &(a, b) in self.row(y) {
                 let (lo, hi) = (a.max(xs.start), b.min(xs.end));
                 if hi > lo {
                     total += (hi - lo) as u64;
@@ -136,6 +147,24 @@ impl Mask {
             let row = &mut buffer[y as usize * w..(y as usize + 1) * w];
             for &(a, b) in runs {
                 row[a as usize..b as usize].fill(value);
+            }
+        }
+    }
+
+    /// Like [`Mask::paint`] into a bitmap of the rectangle `[x1, y1, x2, y2]` only.
+    pub fn paint_region(&self, buffer: &mut [u8], rect: [u32; 4], value: u8) {
+        let [x1, y1, x2, y2] = rect;
+        let rw = (x2 - x1) as usize;
+        for (y, runs) in self.rows() {
+            if y < y1 || y >= y2 {
+                continue;
+            }
+            let row = &mut buffer[(y - y1) as usize * rw..(y - y1 + 1) as usize * rw];
+            for &(a, b) in runs {
+                let (a, b) = (a.max(x1), b.min(x2));
+                if b > a {
+                    row[(a - x1) as usize..(b - x1) as usize].fill(value);
+                }
             }
         }
     }
@@ -248,6 +277,79 @@ impl Mask {
     }
 }
 
+/// Union of two sorted, disjoint run lists (adjacent runs merged).
+pub fn union_runs(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    union_runs_into(a, b, &mut out);
+    out
+}
+
+/// [`union_runs`] into a reused buffer (cleared first).
+pub fn union_runs_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
+    out.clear();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let next = if j == b.len() || (i < a.len() && a[i].0 <= b[j].0) {
+            i += 1;
+            a[i - 1]
+        } else {
+            j += 1;
+            b[j - 1]
+        };
+        match out.last_mut() {
+            Some(last) if next.0 <= last.1 => last.1 = last.1.max(next.1),
+            _ => out.push(next),
+        }
+    }
+}
+
+/// Intersection of two sorted, disjoint run lists, into a reused buffer (cleared first).
+pub fn intersect_runs_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
+    out.clear();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (lo, hi) = (a[i].0.max(b[j].0), a[i].1.min(b[j].1));
+        if hi > lo {
+            out.push((lo, hi));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+}
+
+/// `a` minus `b`, for sorted, disjoint run lists.
+pub fn subtract_runs(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(a.len() + 1);
+    subtract_runs_into(a, b, &mut out);
+    out
+}
+
+/// [`subtract_runs`] into a reused buffer (cleared first).
+pub fn subtract_runs_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
+    out.clear();
+    let mut j = 0;
+    for &(start, end) in a {
+        let mut start = start;
+        while j < b.len() && b[j].1 <= start {
+            j += 1;
+        }
+        let mut k = j;
+        while k < b.len() && b[k].0 < end {
+            if b[k].0 > start {
+                out.push((start, b[k].0));
+            }
+            start = start.max(b[k].1);
+            k += 1;
+        }
+        if start < end {
+            out.push((start, end));
+        }
+    }
+}
+
 /// Accumulates runs row by row (rows in increasing order, runs left to right) into a [`Mask`].
 #[derive(Debug)]
 pub struct MaskBuilder {
@@ -342,6 +444,36 @@ mod tests {
         let full = Mask::from_bitmap(2, 2, &[1, 1, 1, 1]);
         assert_eq!(full.coco_rle(), vec![0, 4]);
         assert_eq!(Mask::empty(3, 2).coco_rle(), vec![6]);
+    }
+
+    #[test]
+    fn regions_paint_and_rebuild() {
+        let (bitmap, m) = sample();
+        let rect = [1, 1, 4, 4];
+        let mut region = vec![0u8; 9];
+        m.paint_region(&mut region, rect, 1);
+        assert_eq!(region, vec![1, 1, 0, 0, 0, 0, 1, 0, 1]);
+        let rebuilt = Mask::from_region(5, 4, rect, &region);
+        let expected: Vec<u8> = bitmap
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| v * ((1..4).contains(&(i % 5)) && i / 5 >= 1) as u8)
+            .collect();
+        assert_eq!(rebuilt.to_bitmap(), expected);
+    }
+
+    #[test]
+    fn run_set_operations() {
+        let a = [(0, 4), (6, 9), (12, 20)];
+        let b = [(3, 7), (9, 10), (15, 16), (25, 30)];
+        assert_eq!(union_runs(&a, &b), vec![(0, 10), (12, 20), (25, 30)]);
+        assert_eq!(
+            subtract_runs(&a, &b),
+            vec![(0, 3), (7, 9), (12, 15), (16, 20)]
+        );
+        assert_eq!(subtract_runs(&a, &[]), a.to_vec());
+        assert_eq!(union_runs(&[], &b), b.to_vec());
+        assert!(subtract_runs(&b, &[(0, 40)]).is_empty());
     }
 
     #[test]

@@ -1,69 +1,93 @@
 //! The edge map (the paper's zero-shot edge detection output): boundaries of every mask.
 
-use crate::mask::{Mask, MaskBuilder};
+use crate::mask::{Mask, intersect_runs_into, subtract_runs_into};
 use crate::segmentation::Segmentation;
 
 /// Union of every instance's inner boundary, as one mask over the mask frame.
 pub fn boundaries(seg: &Segmentation) -> Mask {
-    let (w, h) = (seg.mask_width() as usize, seg.mask_height() as usize);
-    let mut edges = vec![0u8; w * h];
+    let (w, h) = (seg.mask_width(), seg.mask_height());
+    let mut edges = vec![0u8; w as usize * h as usize];
+    let mut scratch = Scratch::default();
     for instance in seg.instances() {
-        mark_boundary(&instance.mask, &mut edges);
+        mark_boundary(&instance.mask, &mut edges, &mut scratch);
     }
-    let mut builder = MaskBuilder::new(w as u32, h as u32);
-    for (y, row) in edges.chunks_exact(w.max(1)).enumerate() {
-        let mut x = 0;
-        while x < w {
-            if row[x] != 0 {
-                let start = x;
-                while x < w && row[x] != 0 {
-                    x += 1;
-                }
-                builder.push_run(y as u32, start as u32, x as u32);
-            } else {
-                x += 1;
-            }
-        }
-    }
-    builder.finish()
+    Mask::from_bitmap(w, h, &edges)
 }
 
-/// Sets `out` on pixels of `mask` with a 4-neighbour (inside the frame) outside the mask.
-fn mark_boundary(mask: &Mask, out: &mut [u8]) {
-    let Some([x1, y1, x2, y2]) = mask.bounds() else {
-        return;
-    };
-    let (w, h) = (mask.width() as usize, mask.height());
-    let (x1, x2) = (x1 as usize, x2 as usize);
-    let span = x2 - x1;
-    // Rows y-1, y, y+1 of the mask inside the bounds, as bitmaps (index 0 is column x1).
-    let decode = |y: i64| -> Vec<bool> {
-        let mut row = vec![false; span];
-        if y >= 0 && (y as u32) < h {
-            for &(a, b) in mask.row(y as u32) {
-                row[a as usize - x1..b as usize - x1].fill(true);
+#[derive(Default)]
+struct Scratch {
+    interior: Vec<(u32, u32)>,
+    tmp: Vec<(u32, u32)>,
+    boundary: Vec<(u32, u32)>,
+}
+
+/// Sets `out` on pixels of `mask` with a 4-neighbour (inside the frame) outside the mask, working
+/// on runs: interior = the row's runs shrunk by one pixel at inner ends, intersected with the rows
+/// above and below; boundary = runs minus interior.
+fn mark_boundary(mask: &Mask, out: &mut [u8], s: &mut Scratch) {
+    let (w, h) = (mask.width(), mask.height());
+    let full = [(0, w)];
+    for (y, runs) in mask.rows() {
+        if runs.is_empty() {
+            continue;
+        }
+        s.interior.clear();
+        s.interior.extend(runs.iter().filter_map(|&(a, b)| {
+            // A pixel next to the frame border has no outside neighbour there.
+            let a = if a == 0 { 0 } else { a + 1 };
+            let b = if b == w { w } else { b - 1 };
+            (b > a).then_some((a, b))
+        }));
+        let above: &[(u32, u32)] = if y == 0 { &full } else { mask.row(y - 1) };
+        let below: &[(u32, u32)] = if y + 1 == h { &full } else { mask.row(y + 1) };
+        intersect_runs_into(&s.interior, above, &mut s.tmp);
+        intersect_runs_into(&s.tmp, below, &mut s.interior);
+        subtract_runs_into(runs, &s.interior, &mut s.boundary);
+        let row = &mut out[y as usize * w as usize..(y as usize + 1) * w as usize];
+        for &(a, b) in &s.boundary {
+            row[a as usize..b as usize].fill(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundary_of_a_square_and_of_the_frame_border() {
+        // A 4x4 block inside a 6x6 frame: the 12 outer pixels are boundary, the 2x2 core is not.
+        let mut bitmap = vec![0u8; 36];
+        for y in 1..5 {
+            for x in 1..5 {
+                bitmap[y * 6 + x] = 1;
             }
         }
-        row
-    };
-    let mut above = decode(y1 as i64 - 1);
-    let mut current = decode(y1 as i64);
-    for y in y1..y2 {
-        let below = decode(y as i64 + 1);
-        let out_row = &mut out[y as usize * w..(y as usize + 1) * w];
-        for i in 0..span {
-            if !current[i] {
-                continue;
-            }
-            let x = x1 + i;
-            let left_out = x > 0 && (i == 0 || !current[i - 1]);
-            let right_out = x + 1 < w && (i + 1 == span || !current[i + 1]);
-            let up_out = y > 0 && !above[i];
-            let down_out = y + 1 < h && !below[i];
-            if left_out || right_out || up_out || down_out {
-                out_row[x] = 1;
-            }
-        }
-        above = std::mem::replace(&mut current, below);
+        let mut out = vec![0u8; 36];
+        mark_boundary(
+            &Mask::from_bitmap(6, 6, &bitmap),
+            &mut out,
+            &mut Scratch::default(),
+        );
+        assert_eq!(out.iter().filter(|&&v| v == 1).count(), 12);
+        assert_eq!(out[2 * 6 + 2], 0);
+        // A full frame has no boundary: the image border is not an edge.
+        let mut out = vec![0u8; 36];
+        mark_boundary(
+            &Mask::from_bitmap(6, 6, &[1; 36]),
+            &mut out,
+            &mut Scratch::default(),
+        );
+        assert!(out.iter().all(|&v| v == 0));
+        // A one-pixel-wide line is all boundary.
+        let mut line = vec![0u8; 36];
+        line[12..18].fill(1);
+        let mut out = vec![0u8; 36];
+        mark_boundary(
+            &Mask::from_bitmap(6, 6, &line),
+            &mut out,
+            &mut Scratch::default(),
+        );
+        assert_eq!(out, line);
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Selection, check_finite, to_frame};
 use crate::error::{Error, Result};
-use crate::mask::Mask;
+use crate::mask::{Mask, MaskBuilder, subtract_runs_into, union_runs_into};
 use crate::segmentation::Segmentation;
 
 /// How points choose masks.
@@ -90,15 +90,16 @@ pub fn select(
 }
 
 fn merged(seg: &Segmentation, points: &[FramePoint]) -> Selection {
-    let (w, h) = (seg.mask_width(), seg.mask_height());
-    let mut canvas = vec![0u8; w as usize * h as usize];
+    // The official loop, as a list of operations: for each mask (largest first) and each point it
+    // contains, union the mask in (foreground) or erase it (background).
+    let mut ops: Vec<(&Mask, bool)> = Vec::new();
     let mut sources = Vec::new();
     let mut score = 0f32;
     for i in super::everything::by_area(seg) {
         let instance = &seg.instances()[i];
         for p in points {
             if instance.mask.contains(p.x, p.y) {
-                instance.mask.paint(&mut canvas, p.foreground as u8);
+                ops.push((&instance.mask, p.foreground));
                 if p.foreground {
                     if !sources.contains(&i) {
                         sources.push(i);
@@ -108,8 +109,37 @@ fn merged(seg: &Segmentation, points: &[FramePoint]) -> Selection {
             }
         }
     }
+    // Applied row by row on runs: the cost follows the masks' outlines, not their areas.
+    let mut builder = MaskBuilder::new(seg.mask_width(), seg.mask_height());
+    let rows =
+        ops.iter()
+            .filter_map(|(m, _)| m.bounds())
+            .fold(None, |acc: Option<(u32, u32)>, b| {
+                Some(acc.map_or((b[1], b[3]), |(t, e)| (t.min(b[1]), e.max(b[3]))))
+            });
+    if let Some((top, end)) = rows {
+        let (mut row, mut scratch): (Vec<(u32, u32)>, Vec<(u32, u32)>) = (Vec::new(), Vec::new());
+        for y in top..end {
+            row.clear();
+            for (mask, foreground) in &ops {
+                let theirs = mask.row(y);
+                if theirs.is_empty() || (!foreground && row.is_empty()) {
+                    continue;
+                }
+                if *foreground {
+                    union_runs_into(&row, theirs, &mut scratch);
+                } else {
+                    subtract_runs_into(&row, theirs, &mut scratch);
+                }
+                std::mem::swap(&mut row, &mut scratch);
+            }
+            for &(a, b) in &row {
+                builder.push_run(y, a, b);
+            }
+        }
+    }
     Selection::Merged {
-        mask: Mask::from_bitmap(w, h, &canvas),
+        mask: builder.finish(),
         score,
         sources,
     }

@@ -26,7 +26,9 @@ impl FastSamJs {
     /// Rejects with a `FastSamError` (`code: "INVALID_MODEL"`) for anything that is not one.
     pub async fn load(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "LoadOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "LoadOptions")] options: Option<
+            js_sys::Object,
+        >,
     ) -> Result<FastSamJs, JsValue> {
         let options: LoadOptions = convert::options(options, "load options")?;
         match options.backend.as_deref() {
@@ -74,7 +76,9 @@ impl FastSamJs {
     pub fn segment(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ImageInput")] image: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SegmentOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SegmentOptions")] options: Option<
+            js_sys::Object,
+        >,
     ) -> Promise {
         let model = self.inner.clone();
         future_to_promise(async move {

@@ -128,8 +128,10 @@ impl SegmentationJs {
     pub fn points(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Array<[number, number]>")] points: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number[]")] labels: Option<js_sys::Array>,
-        #[wasm_bindgen(unchecked_param_type = "PointOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number[]")] labels: Option<js_sys::Array>,
+        #[wasm_bindgen(unchecked_optional_param_type = "PointOptions")] options: Option<
+            js_sys::Object,
+        >,
     ) -> Result<Vec<MaskJs>, JsValue> {
         let points: Vec<[f64; 2]> = convert::argument(&points, "points must be [[x, y], ...]")?;
         let labels: Vec<i32> = match labels {
@@ -156,7 +158,9 @@ impl SegmentationJs {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Array<[number, number, number, number]>")]
         boxes: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "BoxOptions")] options: Option<js_sys::Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "BoxOptions")] options: Option<
+            js_sys::Object,
+        >,
     ) -> Result<Vec<MaskJs>, JsValue> {
         let boxes: Vec<[f64; 4]> =
             convert::argument(&boxes, "boxes must be [[x1, y1, x2, y2], ...]")?;
@@ -295,9 +299,8 @@ impl MaskJs {
     #[wasm_bindgen(js_name = toImageData)]
     pub fn to_image_data(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "[number, number, number, number]")] rgba: Option<
-            Vec<u8>,
-        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "[number, number, number, number]")]
+        rgba: Option<Vec<u8>>,
     ) -> Result<web_sys::ImageData, JsValue> {
         let color: [u8; 4] = match rgba.as_deref() {
             None => [30, 144, 255, 153],

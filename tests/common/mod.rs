@@ -229,3 +229,31 @@ pub fn match_detections(
         .collect();
     (matches, worst)
 }
+
+/// Checks an "everything" order (reference indices, largest area first) against the reference
+/// order. Both must hold every detection once; where they differ, the swapped masks must have
+/// reference areas within `slack` pixels, the largest area disagreement between our masks and the
+/// reference masks (the order is by area, so pixel-level mask differences can swap near ties).
+pub fn check_area_order(
+    ours: &[usize],
+    want: &[usize],
+    ref_areas: &[u64],
+    slack: u64,
+) -> Result<(), String> {
+    let (mut a, mut b) = (ours.to_vec(), want.to_vec());
+    a.sort_unstable();
+    b.sort_unstable();
+    if a != b {
+        return Err("the everything prompt must return every detection once".into());
+    }
+    for (k, (&o, &w)) in ours.iter().zip(want).enumerate() {
+        let gap = ref_areas[o].abs_diff(ref_areas[w]);
+        if gap > slack {
+            return Err(format!(
+                "position {k}: detection {o} (area {}) where the reference has {w} (area {}), more than {slack} px apart",
+                ref_areas[o], ref_areas[w]
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Native timings: tract inference, post-processing and every prompt (median and min of N runs
+//! after warm-up), printed as a markdown table.
+//!
+//! `cargo run --release --example bench -- MODEL.onnx [MODEL.onnx ...] --image PHOTO.png [--runs 5]`
+//!
+//! Post-processing is timed on a 2000x1500 crop of the photo (FastSAM's 300 detections with full
+//! resolution masks), prompts on that segmentation.
+
+use std::time::{Duration, Instant};
+
+use fastsam_web::pipeline::postprocess;
+use fastsam_web::{
+    BoxMode, FastSam, ImageView, MaskResolution, PixelFormat, PointMode, SegmentOptions,
+};
+
+fn stats(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    (ms(samples[samples.len() / 2]), ms(samples[0]))
+}
+
+fn time<T>(warmup: usize, runs: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
+    for _ in 0..warmup {
+        std::hint::black_box(f());
+    }
+    stats(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(f());
+                t.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn read_png(path: &str) -> (Vec<u8>, u32, u32) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb, "expects an RGB PNG");
+    buf.truncate(info.buffer_size());
+    (buf, info.width, info.height)
+}
+
+fn crop(rgb: &[u8], w: u32, cw: u32, ch: u32) -> Vec<u8> {
+    (0..ch as usize)
+        .flat_map(|y| rgb[y * w as usize * 3..][..cw as usize * 3].iter().copied())
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut models = Vec::new();
+    let (mut image, mut runs) = (None, 5usize);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--image" => image = it.next().cloned(),
+            "--runs" => runs = it.next().and_then(|v| v.parse().ok()).expect("--runs N"),
+            m => models.push(m.to_string()),
+        }
+    }
+    let image = image.expect("--image PHOTO.png");
+    let (rgb, w, h) = read_png(&image);
+    let photo = ImageView::new(&rgb, w, h, PixelFormat::Rgb).unwrap();
+
+    println!("| what | median ms | min ms |\n|---|---:|---:|");
+    let mut last = None;
+    for path in &models {
+        let model = FastSam::from_onnx(&std::fs::read(path).unwrap()).unwrap();
+        let (_, input) = model.preprocess(&photo);
+        let (med, min) = time(2, runs, || model.infer(&input).unwrap());
+        let name = std::path::Path::new(path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy();
+        println!("| tract inference, {name} ({w}x{h} photo) | {med:.1} | {min:.1} |");
+        let (med, min) = time(2, runs, || model.preprocess(&photo));
+        println!(
+            "| letterbox {w}x{h} -> {} | {med:.2} | {min:.2} |",
+            model.input_size()
+        );
+        last = Some(model);
+    }
+    let model = last.expect("at least one model");
+
+    let (cw, ch) = (w.min(2000), h.min(1500));
+    let cropped = crop(&rgb, w, cw, ch);
+    let view = ImageView::new(&cropped, cw, ch, PixelFormat::Rgb).unwrap();
+    let (lb, input) = model.preprocess(&view);
+    let raw = model.infer(&input).unwrap();
+    let full = SegmentOptions::default();
+    let low = SegmentOptions {
+        mask_resolution: MaskResolution::Low,
+        ..SegmentOptions::default()
+    };
+    let seg = postprocess(&raw, &lb, &full);
+    let n = seg.len();
+    let (med, min) = time(1, runs, || postprocess(&raw, &lb, &full));
+    println!(
+        "| post-processing: NMS + {n} full-resolution masks at {cw}x{ch} | {med:.1} | {min:.1} |"
+    );
+    let (med, min) = time(1, runs, || postprocess(&raw, &lb, &low));
+    println!(
+        "| post-processing, low-resolution masks ({}x{}) | {med:.1} | {min:.1} |",
+        lb.new_width, lb.new_height
+    );
+
+    let (fw, fh) = (cw as f64, ch as f64);
+    let p1 = [[fw * 0.5, fh * 0.5]];
+    let p3 = [
+        [fw * 0.3, fh * 0.4],
+        [fw * 0.6, fh * 0.5],
+        [fw * 0.5, fh * 0.8],
+    ];
+    let prompt_runs = runs.max(20);
+    let rows: Vec<(&str, Box<dyn Fn()>)> = vec![
+        (
+            "prompt: everything (sort by area)",
+            Box::new(|| drop(seg.everything())),
+        ),
+        (
+            "prompt: 1 point, merged (official)",
+            Box::new(|| drop(seg.points(&p1, &[1], PointMode::Merged).unwrap())),
+        ),
+        (
+            "prompt: 3 points (+,+,-), merged",
+            Box::new(|| drop(seg.points(&p3, &[1, 1, 0], PointMode::Merged).unwrap())),
+        ),
+        (
+            "prompt: 3 points, per point",
+            Box::new(|| drop(seg.points(&p3, &[1, 1, 0], PointMode::PerPoint).unwrap())),
+        ),
+        (
+            "prompt: 1 box",
+            Box::new(|| {
+                drop(
+                    seg.boxes(
+                        &[[fw * 0.2, fh * 0.2, fw * 0.7, fh * 0.9]],
+                        BoxMode::Official,
+                    )
+                    .unwrap(),
+                )
+            }),
+        ),
+        (
+            "prompt: 3 boxes",
+            Box::new(|| {
+                drop(
+                    seg.boxes(
+                        &[
+                            [0.0, 0.0, fw / 2.0, fh / 2.0],
+                            [fw / 2.0, fh / 2.0, fw, fh],
+                            [fw * 0.1, fh * 0.3, fw * 0.9, fh * 0.6],
+                        ],
+                        BoxMode::Official,
+                    )
+                    .unwrap(),
+                )
+            }),
+        ),
+        (
+            "edges (all mask boundaries)",
+            Box::new(|| drop(seg.edges())),
+        ),
+        ("proposals (top 100)", Box::new(|| drop(seg.proposals(100)))),
+    ];
+    for (label, f) in rows {
+        let (med, min) = time(2, prompt_runs, &f);
+        println!("| {label}, {n} masks at {cw}x{ch} | {med:.2} | {min:.2} |");
+    }
+}
