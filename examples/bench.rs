@@ -13,6 +13,9 @@ use fastsam_web::{
     BoxMode, FastSam, ImageView, MaskResolution, PixelFormat, PointMode, SegmentOptions,
 };
 
+/// A labelled piece of work to time.
+type Job<'a> = Box<dyn Fn() + 'a>;
+
 fn stats(mut samples: Vec<Duration>) -> (f64, f64) {
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -116,7 +119,7 @@ fn main() {
         [fw * 0.5, fh * 0.8],
     ];
     let prompt_runs = runs.max(20);
-    let rows: Vec<(&str, Box<dyn Fn()>)> = vec![
+    let rows: Vec<(&str, Job)> = vec![
         (
             "prompt: everything (sort by area)",
             Box::new(|| drop(seg.everything())),

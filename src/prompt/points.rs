@@ -118,7 +118,8 @@ fn merged(seg: &Segmentation, points: &[FramePoint]) -> Selection {
                 Some(acc.map_or((b[1], b[3]), |(t, e)| (t.min(b[1]), e.max(b[3]))))
             });
     if let Some((top, end)) = rows {
-        let (mut row, mut scratch): (Vec<(u32, u32)>, Vec<(u32, u32)>) = (Vec::new(), Vec::new());
+        let mut row: Vec<(u32, u32)> = Vec::new();
+        let mut scratch: Vec<(u32, u32)> = Vec::new();
         for y in top..end {
             row.clear();
             for (mask, foreground) in &ops {

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Fast pre-commit check: formatting and clippy (native and wasm32). `npm test` runs these too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fastsam-web/target}
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
