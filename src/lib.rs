@@ -21,6 +21,7 @@ pub mod image;
 pub mod mask;
 pub mod pipeline;
 pub mod prompt;
+pub mod render;
 pub mod segmentation;
 pub mod segmenter;
 
@@ -32,5 +33,6 @@ pub use image::{ImageView, PixelFormat};
 pub use mask::Mask;
 pub use pipeline::{MaskResolution, SegmentOptions, Semantics};
 pub use prompt::{BoxMode, PointMode, Selection};
+pub use render::{OverlayStyle, render_overlay};
 pub use segmentation::{Instance, Segmentation};
 pub use segmenter::FastSam;

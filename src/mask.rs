@@ -176,6 +176,36 @@ impl Mask {
         bitmap
     }
 
+    /// Calls `f(y, start, end)` for every run of boundary pixels: pixels inside the mask with a
+    /// 4-neighbour inside the frame that is outside the mask (the frame border is not a boundary).
+    ///
+    /// Works on runs: interior = the row's runs shrunk by one pixel at inner ends, intersected with
+    /// the rows above and below; boundary = runs minus interior.
+    pub fn for_each_boundary_run(&self, mut f: impl FnMut(u32, u32, u32)) {
+        let (w, h) = (self.width, self.height);
+        let full = [(0, w)];
+        let (mut interior, mut tmp, mut boundary) = (Vec::new(), Vec::new(), Vec::new());
+        for (y, runs) in self.rows() {
+            if runs.is_empty() {
+                continue;
+            }
+            interior.clear();
+            interior.extend(runs.iter().filter_map(|&(a, b)| {
+                let a = if a == 0 { 0 } else { a + 1 };
+                let b = if b == w { w } else { b - 1 };
+                (b > a).then_some((a, b))
+            }));
+            let above: &[(u32, u32)] = if y == 0 { &full } else { self.row(y - 1) };
+            let below: &[(u32, u32)] = if y + 1 == h { &full } else { self.row(y + 1) };
+            intersect_runs_into(&interior, above, &mut tmp);
+            intersect_runs_into(&tmp, below, &mut interior);
+            subtract_runs_into(runs, &interior, &mut boundary);
+            for &(a, b) in &boundary {
+                f(y, a, b);
+            }
+        }
+    }
+
     /// Pixels set in both masks (same frame).
     pub fn intersection(&self, other: &Mask) -> u64 {
         let mut total = 0;

@@ -211,13 +211,34 @@ async fn masks_convert_to_bitmaps_rle_and_image_data() {
     assert_eq!(size, vec![h, w]);
     assert_eq!(Mask::from_coco_rle(w, h, &counts).unwrap(), mask_of(&m));
 
-    let image = m.to_image_data(Some(vec![1, 2, 3, 4])).unwrap();
+    let image = m.to_image_data(Some(vec![1, 2, 3, 4]), None).unwrap();
     assert_eq!((image.width(), image.height()), (w, h));
     let px = image.data();
     let inside = data.iter().position(|&v| v == 1).unwrap();
     assert_eq!(&px[inside * 4..inside * 4 + 4], &[1, 2, 3, 4]);
     let outside = data.iter().position(|&v| v == 0).unwrap();
     assert_eq!(&px[outside * 4..outside * 4 + 4], &[0, 0, 0, 0]);
+
+    // Overlay of every mask: same frame, something drawn; the mask under a pixel is found.
+    let overlay = seg
+        .overlay(None, Some(object(r#"{"alpha": 200, "outline": null}"#)))
+        .unwrap();
+    assert_eq!((overlay.width(), overlay.height()), (w, h));
+    let drawn = overlay
+        .data()
+        .chunks_exact(4)
+        .filter(|p| p[3] == 200)
+        .count();
+    assert!(drawn > 0);
+    let (x, y) = (inside as u32 % w, inside as u32 / w);
+    let under = seg
+        .mask_at(x as f64 + 0.5, y as f64 + 0.5)
+        .expect("a mask under a mask pixel");
+    assert!(mask_of(&seg.mask(under as usize).unwrap()).contains(x, y));
+    assert!(seg.mask_at(-1.0, 0.0).is_none());
+    assert!(seg.overlay(Some(vec![10_000]), None).is_err());
+    let bad_style = seg.overlay(None, Some(object(r#"{"colour": [1, 2, 3]}"#)));
+    assert_error(bad_style.err().unwrap(), "INVALID_OPTION", "colour");
 
     let edges = seg.edges();
     assert!(edges.area() > 0.0 && edges.index().is_none());

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::image::check_dimensions;
 use crate::pipeline::{MaskResolution, SegmentOptions, Semantics};
 use crate::prompt::{BoxMode, PointMode};
+use crate::render::OverlayStyle;
 
 /// An option bag and the keys it accepts.
 pub trait OptionBag: DeserializeOwned + Default {
@@ -138,6 +139,41 @@ impl PointOptionsJs {
             )),
         }
     }
+}
+
+/// `overlay()` options: `{ alpha?: number, outline?: [r, g, b, a] | null, colors?: [r, g, b][] }`.
+pub fn overlay_style(value: Option<js_sys::Object>) -> Result<OverlayStyle, JsValue> {
+    #[derive(Debug, Default, Deserialize)]
+    struct Bag {
+        alpha: Option<u8>,
+        outline: Option<[u8; 4]>,
+        colors: Option<Vec<[u8; 3]>>,
+    }
+    impl OptionBag for Bag {
+        const KEYS: &'static [&'static str] = &["alpha", "outline", "colors"];
+    }
+    let no_outline = value
+        .as_ref()
+        .is_some_and(|o| Reflect::get(o, &"outline".into()).is_ok_and(|v| v.is_null()));
+    let bag: Bag = options(value, "overlay options")?;
+    let d = OverlayStyle::default();
+    Ok(OverlayStyle {
+        colors: bag.colors.filter(|c| !c.is_empty()).unwrap_or(d.colors),
+        alpha: bag.alpha.unwrap_or(d.alpha),
+        outline: if no_outline {
+            None
+        } else {
+            bag.outline.or(d.outline)
+        },
+    })
+}
+
+/// RGBA bytes to an `ImageData`, copied out of wasm memory (a view of it would see the buffer
+/// reused later).
+pub fn image_data(rgba: &[u8], width: u32, height: u32) -> Result<web_sys::ImageData, JsValue> {
+    let array = js_sys::Uint8ClampedArray::new_with_length(rgba.len() as u32);
+    array.copy_from(rgba);
+    web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&array, width, height)
 }
 
 /// `boxes()` options.

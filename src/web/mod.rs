@@ -75,6 +75,15 @@ export interface CocoRle {
   counts: number[];
 }
 
+export interface OverlayOptions {
+  /** Fill opacity 0-255 (default 140). */
+  alpha?: number;
+  /** Outline colour; `null` for no outline (default white, 230). */
+  outline?: [number, number, number, number] | null;
+  /** Fill colours used in turn (default: 24 well-separated hues). */
+  colors?: Array<[number, number, number]>;
+}
+
 export interface Proposal {
   /** [x1, y1, x2, y2] in image pixels. */
   bbox: [number, number, number, number];

@@ -10,6 +10,7 @@ use super::error::{invalid, to_js};
 use crate::error::Error;
 use crate::mask::Mask;
 use crate::prompt::Selection;
+use crate::render::{OverlayStyle, render_overlay};
 use crate::segmentation::Segmentation;
 
 /// How long each stage of `segment()` took, in milliseconds.
@@ -169,6 +170,46 @@ impl SegmentationJs {
         Ok(chosen.into_iter().map(|i| self.instance(i)).collect())
     }
 
+    /// Draws instances as a translucent, outlined overlay over the mask frame, later ones on top.
+    /// `indices` defaults to every instance, largest first (small objects stay visible). Options:
+    /// `alpha` (0-255, default 140), `outline` (`[r, g, b, a]`, `null` for none), `colors`.
+    pub fn overlay(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number[] | Uint32Array")] indices: Option<
+            Vec<u32>,
+        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "OverlayOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> Result<web_sys::ImageData, JsValue> {
+        let style = convert::overlay_style(options)?;
+        let order: Vec<usize> = match indices {
+            Some(list) => list.into_iter().map(|i| i as usize).collect(),
+            None => self.inner.everything(),
+        };
+        if let Some(&bad) = order.iter().find(|&&i| i >= self.inner.len()) {
+            return Err(invalid(
+                Error::InvalidPrompt,
+                format!(
+                    "mask index {bad} is out of range; this segmentation has {} masks",
+                    self.inner.len()
+                ),
+            ));
+        }
+        let masks: Vec<&Mask> = order
+            .iter()
+            .map(|&i| &self.inner.instances()[i].mask)
+            .collect();
+        let (w, h) = (self.inner.mask_width(), self.inner.mask_height());
+        convert::image_data(&render_overlay(w, h, &masks, &style), w, h)
+    }
+
+    /// Index of the smallest mask under image pixel `(x, y)`, `undefined` if none (for hover).
+    #[wasm_bindgen(js_name = maskAt)]
+    pub fn mask_at(&self, x: f64, y: f64) -> Option<u32> {
+        self.inner.mask_at(x, y).map(|i| i as u32)
+    }
+
     /// The boundaries of every mask as one mask.
     pub fn edges(&self) -> MaskJs {
         MaskJs::owned(self.inner.edges(), 0.0)
@@ -295,37 +336,40 @@ impl MaskJs {
         serde_wasm_bindgen::to_value(&rle).map_err(JsValue::from)
     }
 
-    /// An `ImageData` for drawing: `rgba` (default `[30, 144, 255, 153]`) inside, transparent outside.
+    /// An `ImageData` for drawing: `rgba` (default `[30, 144, 255, 153]`) inside, transparent
+    /// outside; with `outline` (`[r, g, b, a]`) the mask's boundary pixels get that colour.
     #[wasm_bindgen(js_name = toImageData)]
     pub fn to_image_data(
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "[number, number, number, number]")]
         rgba: Option<Vec<u8>>,
+        #[wasm_bindgen(unchecked_optional_param_type = "[number, number, number, number]")]
+        outline: Option<Vec<u8>>,
     ) -> Result<web_sys::ImageData, JsValue> {
-        let color: [u8; 4] = match rgba.as_deref() {
-            None => [30, 144, 255, 153],
-            Some(&[r, g, b, a]) => [r, g, b, a],
-            Some(other) => {
-                return Err(invalid(
+        let four = |v: Option<Vec<u8>>, what: &str| -> Result<Option<[u8; 4]>, JsValue> {
+            match v.as_deref() {
+                None => Ok(None),
+                Some(&[r, g, b, a]) => Ok(Some([r, g, b, a])),
+                Some(other) => Err(invalid(
                     Error::InvalidOption,
-                    format!("rgba must have 4 values, got {}", other.len()),
-                ));
+                    format!(
+                        "{what} must have 4 values (r, g, b, a), got {}",
+                        other.len()
+                    ),
+                )),
             }
         };
+        let [r, g, b, a] = four(rgba, "rgba")?.unwrap_or([30, 144, 255, 153]);
+        let style = OverlayStyle {
+            colors: vec![[r, g, b]],
+            alpha: a,
+            outline: four(outline, "outline")?,
+        };
         let m = self.mask();
-        let w = m.width() as usize;
-        let mut pixels = vec![0u8; w * m.height() as usize * 4];
-        for (y, runs) in m.rows() {
-            for &(a, b) in runs {
-                for x in a as usize..b as usize {
-                    let at = (y as usize * w + x) * 4;
-                    pixels[at..at + 4].copy_from_slice(&color);
-                }
-            }
-        }
-        // Copy out of wasm memory: an ImageData over a view of it would see the buffer reused.
-        let array = js_sys::Uint8ClampedArray::new_with_length(pixels.len() as u32);
-        array.copy_from(&pixels);
-        web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&array, m.width(), m.height())
+        convert::image_data(
+            &render_overlay(m.width(), m.height(), &[m], &style),
+            m.width(),
+            m.height(),
+        )
     }
 }
