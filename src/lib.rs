@@ -19,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod image;
 pub mod mask;
+pub mod model;
 pub mod pipeline;
 pub mod prompt;
 pub mod render;

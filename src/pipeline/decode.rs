@@ -21,8 +21,19 @@ pub struct Detection {
 ///
 /// The comparison is done in `f32`, as PyTorch compares a float32 tensor with a Python float.
 pub fn candidates(raw: &RawOutputs, conf: f32) -> Vec<Detection> {
-    let scores = raw.row(4);
-    let (cx, cy, w, h) = (raw.row(0), raw.row(1), raw.row(2), raw.row(3));
+    candidates_from(&raw.predictions, raw.anchors, raw.mask_dim, conf)
+}
+
+/// [`candidates`] on a bare `output0` buffer (`[5 + mask_dim, anchors]`, row-major).
+pub fn candidates_from(
+    predictions: &[f32],
+    anchors: usize,
+    mask_dim: usize,
+    conf: f32,
+) -> Vec<Detection> {
+    let row = |r: usize| &predictions[r * anchors..(r + 1) * anchors];
+    let scores = row(4);
+    let (cx, cy, w, h) = (row(0), row(1), row(2), row(3));
     scores
         .iter()
         .enumerate()
@@ -37,8 +48,8 @@ pub fn candidates(raw: &RawOutputs, conf: f32) -> Vec<Detection> {
                     cy[a] + half_h,
                 ],
                 score,
-                coefficients: (0..raw.mask_dim)
-                    .map(|k| raw.predictions[(5 + k) * raw.anchors + a])
+                coefficients: (0..mask_dim)
+                    .map(|k| predictions[(5 + k) * anchors + a])
                     .collect(),
                 anchor: a,
             }

@@ -9,6 +9,7 @@ pub mod resize;
 
 use crate::engine::RawOutputs;
 use crate::error::{Error, Result};
+use crate::mask::Mask;
 use crate::segmentation::{Instance, Segmentation};
 use boxes::{full_frame_fixup, to_content, to_image_official, to_image_ultralytics};
 pub use letterbox::Letterbox;
@@ -104,87 +105,127 @@ impl SegmentOptions {
     }
 }
 
-/// Raw network outputs to a [`Segmentation`]: threshold, NMS, full-image fix-up, boxes to image
-/// pixels, masks. `options` must be valid (see [`SegmentOptions::validate`]).
-pub fn postprocess(raw: &RawOutputs, lb: &Letterbox, options: &SegmentOptions) -> Segmentation {
-    let mut candidates = decode::candidates(raw, options.conf);
+/// A detection after NMS and FastSAM's fix-up, with the boxes its mask needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    /// Object score.
+    pub score: f32,
+    /// Mask coefficients.
+    pub coefficients: Vec<f32>,
+    /// Column of `output0` it came from.
+    pub anchor: usize,
+    /// Box in original-image pixels (official semantics: already fixed up).
+    pub bbox: [f32; 4],
+    /// Box that crops the mask, in mask-frame pixels.
+    pub crop: [f32; 4],
+}
+
+/// Size of the frame masks are made in for `options` (the image, or the letterbox content).
+pub fn mask_frame(lb: &Letterbox, options: &SegmentOptions) -> (u32, u32) {
+    match options.mask_resolution {
+        MaskResolution::Full => (lb.image_width, lb.image_height),
+        MaskResolution::Low => (lb.new_width, lb.new_height),
+    }
+}
+
+/// Threshold, NMS and boxes: the first half of post-processing, on `output0` alone
+/// (`[5 + mask_dim, anchors]`, row-major).
+pub fn place(
+    predictions: &[f32],
+    anchors: usize,
+    mask_dim: usize,
+    lb: &Letterbox,
+    options: &SegmentOptions,
+) -> Vec<Placed> {
+    let mut candidates = decode::candidates_from(predictions, anchors, mask_dim, options.conf);
     if candidates.len() > MAX_NMS {
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
         candidates.truncate(MAX_NMS);
     }
     let detections = decode::nms(candidates, options.iou, options.max_det);
     let mut input_boxes: Vec<[f32; 4]> = detections.iter().map(|d| d.bbox).collect();
-    let (iw, ih) = (lb.image_width, lb.image_height);
     let low = options.mask_resolution == MaskResolution::Low;
-    let (frame_w, frame_h) = if low {
-        (lb.new_width, lb.new_height)
-    } else {
-        (iw, ih)
-    };
-    let mut instances: Vec<Instance> = match options.semantics {
+    let to_image = match options.semantics {
         Semantics::Official => {
             let s = lb.size as f32;
-            full_frame_fixup(
-                &mut input_boxes,
-                s,
-                s,
-                options.border_snap,
-                options.full_box_iou,
-                0.0,
-            );
-            let assembler = MaskAssembler::official(raw, iw, ih, frame_w, frame_h);
-            detections
-                .iter()
-                .zip(&input_boxes)
-                .map(|(d, b)| {
-                    let bbox = to_image_official(b, lb);
-                    let crop = if low { to_content(b, lb) } else { bbox };
-                    Instance {
-                        bbox,
-                        score: d.score,
-                        mask: assembler.mask(&d.coefficients, &crop),
-                        anchor: d.anchor,
-                    }
-                })
-                .collect()
+            let (snap, iou) = (options.border_snap, options.full_box_iou);
+            full_frame_fixup(&mut input_boxes, s, s, snap, iou, 0.0);
+            to_image_official
         }
-        Semantics::Ultralytics => {
-            let full = MaskAssembler::ultralytics(raw, iw, ih);
-            let lowres = MaskAssembler::official(raw, iw, ih, frame_w, frame_h);
-            let mut kept: Vec<Instance> = detections
-                .iter()
-                .zip(&input_boxes)
-                .map(|(d, b)| {
-                    let bbox = to_image_ultralytics(b, lb);
-                    let mask = if low {
-                        lowres.mask(&d.coefficients, &to_content(b, lb))
-                    } else {
-                        full.mask(&d.coefficients, &bbox)
-                    };
-                    Instance {
-                        bbox,
-                        score: d.score,
-                        mask,
-                        anchor: d.anchor,
-                    }
-                })
-                .filter(|i| !i.mask.is_empty())
-                .collect();
-            let mut image_boxes: Vec<[f32; 4]> = kept.iter().map(|i| i.bbox).collect();
-            full_frame_fixup(
-                &mut image_boxes,
-                iw as f32,
-                ih as f32,
-                options.border_snap,
-                options.full_box_iou,
-                1e-7,
-            );
-            for (i, b) in kept.iter_mut().zip(image_boxes) {
-                i.bbox = b;
-            }
-            kept
-        }
+        Semantics::Ultralytics => to_image_ultralytics,
     };
-    instances.shrink_to_fit();
-    Segmentation::new(iw, ih, frame_w, frame_h, instances)
+    detections
+        .into_iter()
+        .zip(input_boxes)
+        .map(|(d, b)| {
+            let bbox = to_image(&b, lb);
+            Placed {
+                score: d.score,
+                coefficients: d.coefficients,
+                anchor: d.anchor,
+                bbox,
+                crop: if low { to_content(&b, lb) } else { bbox },
+            }
+        })
+        .collect()
+}
+
+/// Masks of placed detections made on the CPU from the raw prototypes.
+pub fn cpu_masks(
+    raw: &RawOutputs,
+    placed: &[Placed],
+    lb: &Letterbox,
+    options: &SegmentOptions,
+) -> Vec<Mask> {
+    let (iw, ih) = (lb.image_width, lb.image_height);
+    let (fw, fh) = mask_frame(lb, options);
+    let assembler = match (options.semantics, options.mask_resolution) {
+        (Semantics::Ultralytics, MaskResolution::Full) => MaskAssembler::ultralytics(raw, iw, ih),
+        _ => MaskAssembler::official(raw, iw, ih, fw, fh),
+    };
+    placed
+        .iter()
+        .map(|p| assembler.mask(&p.coefficients, &p.crop))
+        .collect()
+}
+
+/// The second half of post-processing: pairs placed detections with their masks and, for
+/// ultralytics' semantics, drops empty masks and applies the fix-up in image pixels.
+pub fn finish(
+    placed: Vec<Placed>,
+    masks: Vec<Mask>,
+    lb: &Letterbox,
+    options: &SegmentOptions,
+) -> Segmentation {
+    debug_assert_eq!(placed.len(), masks.len());
+    let (iw, ih) = (lb.image_width, lb.image_height);
+    let (fw, fh) = mask_frame(lb, options);
+    let mut instances: Vec<Instance> = placed
+        .into_iter()
+        .zip(masks)
+        .map(|(p, mask)| Instance {
+            bbox: p.bbox,
+            score: p.score,
+            mask,
+            anchor: p.anchor,
+        })
+        .collect();
+    if options.semantics == Semantics::Ultralytics {
+        instances.retain(|i| !i.mask.is_empty());
+        let mut boxes: Vec<[f32; 4]> = instances.iter().map(|i| i.bbox).collect();
+        let (snap, iou) = (options.border_snap, options.full_box_iou);
+        full_frame_fixup(&mut boxes, iw as f32, ih as f32, snap, iou, 1e-7);
+        for (i, b) in instances.iter_mut().zip(boxes) {
+            i.bbox = b;
+        }
+    }
+    Segmentation::new(iw, ih, fw, fh, instances)
+}
+
+/// Raw network outputs to a [`Segmentation`]: threshold, NMS, full-image fix-up, boxes to image
+/// pixels, masks. `options` must be valid (see [`SegmentOptions::validate`]).
+pub fn postprocess(raw: &RawOutputs, lb: &Letterbox, options: &SegmentOptions) -> Segmentation {
+    let placed = place(&raw.predictions, raw.anchors, raw.mask_dim, lb, options);
+    let masks = cpu_masks(raw, &placed, lb, options);
+    finish(placed, masks, lb, options)
 }

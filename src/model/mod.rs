@@ -1,0 +1,3 @@
+//! The FastSAM network (YOLOv8-seg) and its weights.
+
+pub mod weights;
