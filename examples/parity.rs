@@ -2,7 +2,10 @@
 //! real photos). `tools/parity.sh` runs both; this prints one line per case and exits non-zero when
 //! a bound is missed.
 //!
-//! `cargo run --release --example parity -- target/parity`
+//! `cargo run --release --example parity -- target/parity [--engine tract|burn]`
+//!
+//! With `--engine burn` the Burn port (Burn's CPU backend, or wgpu with the `native-wgpu` feature)
+//! is checked against the same references, and its raw outputs against tract's on every case.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -28,6 +31,52 @@ const SCORE_ABS: f32 = 1e-4;
 const FEATURE_ABS: f32 = 2e-3;
 const MASK_IOU: f64 = 0.99;
 const BOX_IOU: f64 = 0.99;
+
+/// The engine under test, and tract beside it when that engine is not tract.
+struct Models {
+    checked: FastSam,
+    tract: Option<FastSam>,
+}
+
+impl Models {
+    fn load(bytes: &[u8], engine: &str) -> Self {
+        let tract = FastSam::from_onnx(bytes).unwrap();
+        match engine {
+            "tract" => Self {
+                checked: tract,
+                tract: None,
+            },
+            "burn" => Self {
+                checked: burn_model(bytes),
+                tract: Some(tract),
+            },
+            other => panic!("--engine {other}: use tract or burn"),
+        }
+    }
+}
+
+#[cfg(all(not(feature = "native-wgpu"), not(target_arch = "wasm32")))]
+fn burn_model(bytes: &[u8]) -> FastSam {
+    use fastsam_web::engine::burn::BurnEngine;
+    let device = burn::tensor::Device::flex();
+    FastSam::with_engine(Box::new(
+        BurnEngine::from_onnx(bytes, None, device, "burn-flex").unwrap(),
+    ))
+}
+
+#[cfg(target_arch = "wasm32")]
+fn burn_model(_bytes: &[u8]) -> FastSam {
+    panic!("the parity example reads files and runs natively; it has no browser build")
+}
+
+#[cfg(all(feature = "native-wgpu", not(target_arch = "wasm32")))]
+fn burn_model(bytes: &[u8]) -> FastSam {
+    use fastsam_web::engine::burn::BurnEngine;
+    let device = burn::tensor::Device::wgpu_options().init().unwrap();
+    FastSam::with_engine(Box::new(
+        BurnEngine::from_onnx(bytes, None, device, "burn-wgpu").unwrap(),
+    ))
+}
 
 #[derive(Default)]
 struct Report {
@@ -103,19 +152,27 @@ fn mapped(ours: &[usize], matches: &[Option<usize>]) -> Vec<Option<usize>> {
 }
 
 fn main() {
-    let dir = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let engine = match args.iter().position(|a| a == "--engine") {
+        Some(i) => args.get(i + 1).cloned().unwrap_or_default(),
+        None => "tract".into(),
+    };
+    let dir = args
+        .iter()
+        .find(|a| !a.starts_with("--") && **a != engine)
+        .cloned()
         .unwrap_or_else(|| "target/parity".into());
     let dir = Path::new(&dir);
     let cases = load_cases(&dir.join("reference"), dir);
-    let mut models: HashMap<String, FastSam> = HashMap::new();
+    let mut models: HashMap<String, Models> = HashMap::new();
     let mut report = Report::default();
     for c in &cases {
         let case = &c.case;
         println!("{}:", c.name);
-        let model = models.entry(case.model.clone()).or_insert_with(|| {
-            FastSam::from_onnx(&std::fs::read(c.path(&case.model)).unwrap()).unwrap()
-        });
+        let models = models
+            .entry(case.model.clone())
+            .or_insert_with(|| Models::load(&std::fs::read(c.path(&case.model)).unwrap(), &engine));
+        let model = &models.checked;
         let (rgb, w, h) = read_png_rgb(&c.path(&case.image));
         let image = ImageView::new(&rgb, w, h, PixelFormat::Rgb).unwrap();
         let (lb, input) = model.preprocess(&image);
@@ -123,7 +180,48 @@ fn main() {
         report.check(sha == case.letterbox.sha256, || {
             format!("{}: letterboxed pixels differ", c.name)
         });
+        let started = std::time::Instant::now();
         let raw = model.infer(&input).unwrap();
+        println!(
+            "  {} ran in {:.0} ms",
+            model.engine_name(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        if let Some(tract) = &models.tract {
+            let want = tract.infer(&input).unwrap();
+            let s = case.input_size as f32;
+            let (mut boxes, mut scores, mut coefs) = (0f32, 0f32, 0f32);
+            for (i, (a, b)) in raw.predictions.iter().zip(&want.predictions).enumerate() {
+                let d = (a - b).abs();
+                match i / raw.anchors {
+                    0..=3 => boxes = boxes.max(d / s),
+                    4 => scores = scores.max(d),
+                    _ => coefs = coefs.max(d),
+                }
+            }
+            let protos = raw
+                .prototypes
+                .iter()
+                .zip(&want.prototypes)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            println!(
+                "  vs tract: boxes {boxes:.1e} x S ({:.4} px), scores {scores:.1e}, coefficients {coefs:.1e}, prototypes {protos:.1e}",
+                boxes * s
+            );
+            report.check(boxes <= BOX_REL, || {
+                format!("{}: boxes vs tract {boxes}", c.name)
+            });
+            report.check(scores <= FEATURE_ABS, || {
+                format!("{}: scores vs tract {scores}", c.name)
+            });
+            report.check(coefs.max(protos) <= FEATURE_ABS, || {
+                format!(
+                    "{}: coefficients/prototypes vs tract {coefs} {protos}",
+                    c.name
+                )
+            });
+        }
 
         if let Some(spec) = &case.raw {
             let stem = c.name.clone();

@@ -62,17 +62,7 @@ impl FastSam {
     /// Runs the network on a preprocessed input.
     pub fn infer(&self, input: &[f32]) -> Result<RawOutputs> {
         let raw = self.engine.infer(input)?;
-        raw.validate()?;
-        let s = self.input_size() as usize;
-        if raw.proto_height * 4 != s || raw.proto_width * 4 != s {
-            return Err(Error::Inference(format!(
-                "prototypes are {}x{} but a {s} px input gives {}x{}",
-                raw.proto_width,
-                raw.proto_height,
-                s / 4,
-                s / 4
-            )));
-        }
+        check_outputs(&raw, self.input_size())?;
         Ok(raw)
     }
 
@@ -83,4 +73,20 @@ impl FastSam {
         let raw = self.infer(&input)?;
         Ok(postprocess(&raw, &lb, options))
     }
+}
+
+/// Checks that an engine's outputs are consistent with themselves and with a `input_size` input.
+pub fn check_outputs(raw: &RawOutputs, input_size: u32) -> Result<()> {
+    raw.validate()?;
+    let s = input_size as usize;
+    if raw.proto_height * 4 != s || raw.proto_width * 4 != s {
+        return Err(Error::Inference(format!(
+            "prototypes are {}x{} but a {s} px input gives {}x{}",
+            raw.proto_width,
+            raw.proto_height,
+            s / 4,
+            s / 4
+        )));
+    }
+    Ok(())
 }

@@ -14,6 +14,9 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "web/gpu.rs"]
+mod gpu;
+
 const MODEL: &[u8] = include_bytes!("fixtures/models/tiny-640.onnx");
 const CLASSIFIER: &[u8] = include_bytes!("fixtures/models/classifier.onnx");
 const IMAGE_PNG: &[u8] = include_bytes!("fixtures/images/shapes_wide.png");
@@ -87,8 +90,14 @@ fn fixture_image() -> JsValue {
     image_object(&data.into(), w, h)
 }
 
+/// Loads on the CPU (tract); `gpu.rs` covers WebGPU and the automatic choice.
 async fn load(bytes: &[u8]) -> Result<FastSamJs, JsValue> {
-    FastSamJs::load(Uint8Array::from(bytes).into(), None).await
+    load_on(bytes, "cpu").await
+}
+
+async fn load_on(bytes: &[u8], backend: &str) -> Result<FastSamJs, JsValue> {
+    let options = object(&format!(r#"{{"backend": "{backend}"}}"#));
+    FastSamJs::load(Uint8Array::from(bytes).into(), Some(options)).await
 }
 
 /// Segments with the reference cases' settings (they keep the 32 best detections).

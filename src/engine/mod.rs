@@ -1,6 +1,8 @@
 //! The engine seam: something that turns the letterboxed input tensor into the network's two raw
 //! outputs. The rest of the pipeline never knows which engine ran.
 
+#[cfg(feature = "burn")]
+pub mod burn;
 pub mod graph;
 pub mod tract;
 

@@ -1,3 +1,17 @@
-//! The FastSAM network (YOLOv8-seg) and its weights.
+//! The FastSAM network (YOLOv8-seg) ported to Burn, and its weights.
+//!
+//! One file per block family, each block loading its weights by PyTorch name from the same ONNX
+//! file the CPU engine runs: [`conv`] (Conv+BN+SiLU), [`c2f`] (Bottleneck, C2f), [`sppf`],
+//! [`head`] (Detect + Proto = Segment), wired together in [`network`].
 
+#[cfg(feature = "burn")]
+pub mod c2f;
+#[cfg(feature = "burn")]
+pub mod conv;
+#[cfg(feature = "burn")]
+pub mod head;
+#[cfg(feature = "burn")]
+pub mod network;
+#[cfg(feature = "burn")]
+pub mod sppf;
 pub mod weights;

@@ -1,6 +1,7 @@
 //! The JavaScript surface (wasm32 only): conversions and errors, no logic. Every method forwards to
 //! the same Rust functions native callers use.
 
+mod backend;
 mod convert;
 mod error;
 mod model;
@@ -37,8 +38,12 @@ export type ImageInput =
 export interface LoadOptions {
   /** Input size for ONNX exports with a dynamic input shape (ignored otherwise). */
   inputSize?: number;
-  /** Only "cpu" (tract) exists in this build; "auto" picks it. */
-  backend?: "auto" | "cpu";
+  /**
+   * "auto" (default): WebGPU (Burn) when the browser has an adapter, else the CPU (tract); a GPU
+   * failure later moves the model to the CPU (see `fallbackReason`, `onbackendchange`).
+   * "webgpu": WebGPU or a rejected load. "cpu": tract on the CPU.
+   */
+  backend?: "auto" | "webgpu" | "cpu";
 }
 
 export interface SegmentOptions {

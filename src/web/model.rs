@@ -6,24 +6,26 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use super::backend::{Request, Runner};
 use super::convert::{self, LoadOptions, SegmentOptionsJs, now_ms};
-use super::error::{invalid, to_js};
+use super::error::to_js;
 use super::segmentation::{SegmentationJs, Timings};
-use crate::error::Error;
 use crate::image::ImageView;
+use crate::pipeline::letterbox::Letterbox;
 use crate::pipeline::postprocess;
-use crate::segmenter::FastSam;
 
 /// A loaded FastSAM model. Load once, segment many images; free() releases its memory.
 #[wasm_bindgen(js_name = FastSam)]
 pub struct FastSamJs {
-    inner: Rc<FastSam>,
+    inner: Rc<Runner>,
 }
 
 #[wasm_bindgen(js_class = FastSam)]
 impl FastSamJs {
-    /// Loads the ONNX export of a FastSAM checkpoint (`Uint8Array` or `ArrayBuffer`).
-    /// Rejects with a `FastSamError` (`code: "INVALID_MODEL"`) for anything that is not one.
+    /// Loads the ONNX export of a FastSAM checkpoint (`Uint8Array` or `ArrayBuffer`) on the
+    /// backend `options.backend` asks for (`"auto"` by default: WebGPU when the browser has an
+    /// adapter, else the CPU). Rejects with a `FastSamError` (`code: "INVALID_MODEL"`) for anything
+    /// that is not a FastSAM model.
     pub async fn load(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "LoadOptions")] options: Option<
@@ -31,25 +33,13 @@ impl FastSamJs {
         >,
     ) -> Result<FastSamJs, JsValue> {
         let options: LoadOptions = convert::options(options, "load options")?;
-        match options.backend.as_deref() {
-            None | Some("auto") | Some("cpu") => {}
-            Some(other) => {
-                return Err(invalid(
-                    Error::InvalidOption,
-                    format!(
-                        "backend \"{other}\" is not available in this build; use \"cpu\" or \"auto\""
-                    ),
-                ));
-            }
-        }
+        let request = Request::parse(options.backend.as_deref()).map_err(to_js)?;
         let bytes = convert::model_bytes(&bytes)?;
-        let model = match options.input_size {
-            Some(size) => FastSam::from_onnx_with_size(&bytes, size),
-            None => FastSam::from_onnx(&bytes),
-        }
-        .map_err(to_js)?;
+        let runner = Runner::load(bytes, options.input_size, request)
+            .await
+            .map_err(to_js)?;
         Ok(FastSamJs {
-            inner: Rc::new(model),
+            inner: Rc::new(runner),
         })
     }
 
@@ -59,16 +49,35 @@ impl FastSamJs {
         self.inner.input_size()
     }
 
-    /// The device the network runs on: `"cpu"`.
-    #[wasm_bindgen(getter)]
+    /// The device the network runs on now: `"webgpu"` or `"cpu"`.
+    #[wasm_bindgen(getter, unchecked_return_type = "\"webgpu\" | \"cpu\"")]
     pub fn backend(&self) -> String {
-        "cpu".into()
+        self.inner.backend().into()
     }
 
-    /// The inference engine: `"tract"`.
-    #[wasm_bindgen(getter)]
+    /// The inference engine: `"burn"` (WebGPU) or `"tract"` (CPU).
+    #[wasm_bindgen(getter, unchecked_return_type = "\"burn\" | \"tract\"")]
     pub fn engine(&self) -> String {
-        self.inner.engine_name().into()
+        self.inner.engine().into()
+    }
+
+    /// Why the model runs on the CPU although WebGPU was asked for (no adapter, failed start, or a
+    /// GPU failure mid-session); `undefined` otherwise.
+    #[wasm_bindgen(getter, js_name = fallbackReason)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.inner.fallback_reason()
+    }
+
+    /// Called with `{ backend: "cpu", reason }` when a GPU failure moves the model to the CPU.
+    #[wasm_bindgen(getter, js_name = onbackendchange)]
+    pub fn on_backend_change(&self) -> Option<js_sys::Function> {
+        self.inner.on_change()
+    }
+
+    /// Sets the backend-change callback (`null` removes it).
+    #[wasm_bindgen(setter, js_name = onbackendchange)]
+    pub fn set_on_backend_change(&self, callback: Option<js_sys::Function>) {
+        self.inner.set_on_change(callback);
     }
 
     /// Runs the model once on `image` and resolves to a `Segmentation` to prompt.
@@ -80,7 +89,7 @@ impl FastSamJs {
             js_sys::Object,
         >,
     ) -> Promise {
-        let model = self.inner.clone();
+        let runner = self.inner.clone();
         future_to_promise(async move {
             let options: SegmentOptionsJs = convert::options(options, "segment options")?;
             let options = options.resolve()?;
@@ -89,10 +98,11 @@ impl FastSamJs {
             let view = ImageView::from_interleaved(&image.data, image.width, image.height)
                 .map_err(to_js)?;
             let t0 = now_ms();
-            let (lb, input) = model.preprocess(&view);
+            let lb = Letterbox::new(view.width(), view.height(), runner.input_size());
+            let input = lb.apply(&view);
             drop(image);
             let t1 = now_ms();
-            let raw = model.infer(&input).map_err(to_js)?;
+            let raw = runner.infer(&input).await.map_err(to_js)?;
             drop(input);
             let t2 = now_ms();
             let seg = postprocess(&raw, &lb, &options);
@@ -104,5 +114,12 @@ impl FastSamJs {
             };
             Ok(SegmentationJs::new(seg, timings).into())
         })
+    }
+
+    /// Testing aid: behaves as if the GPU had just failed with `reason`, moving an `"auto"` model
+    /// to the CPU exactly as a real failure would. Rejects for models not loaded with `"auto"`.
+    #[wasm_bindgen(js_name = simulateGpuFailure)]
+    pub fn simulate_gpu_failure(&self, reason: String) -> Result<(), JsValue> {
+        self.inner.fall_back(&reason).map(|_| ()).map_err(to_js)
     }
 }

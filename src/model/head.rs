@@ -1,0 +1,195 @@
+//! The `Segment` head: per level a box branch (`cv2`, DFL distributions), a score branch (`cv3`)
+//! and a mask-coefficient branch (`cv4`), plus `Proto`, the prototype-mask generator. Its output is
+//! exactly the ONNX export's: `output0` `[1, 4 + 1 + 32, anchors]` (box centre/size in input pixels,
+//! score, coefficients) and `output1` `[1, 32, S/4, S/4]`.
+
+use burn::tensor::activation::{sigmoid, softmax};
+use burn::tensor::module::conv_transpose2d;
+use burn::tensor::ops::ConvTransposeOptions;
+use burn::tensor::{Device, Tensor};
+
+use super::conv::{Conv, tensor};
+use super::weights::Weights;
+use crate::error::{Error, Result};
+
+/// Bins of the distribution-focal-loss box regression.
+const REG_MAX: usize = 16;
+/// Feature strides of the three levels (P3, P4, P5).
+pub const STRIDES: [usize; 3] = [8, 16, 32];
+
+/// `Conv 3x3 -> Conv 3x3 -> Conv2d 1x1`, the shape of every head branch.
+#[derive(Debug, Clone)]
+struct Branch {
+    first: Conv,
+    second: Conv,
+    out: Conv,
+}
+
+impl Branch {
+    fn load(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
+        Ok(Self {
+            first: Conv::load(weights, &format!("{prefix}.0"), 1, device)?,
+            second: Conv::load(weights, &format!("{prefix}.1"), 1, device)?,
+            out: Conv::load_plain(weights, &format!("{prefix}.2"), device)?,
+        })
+    }
+
+    /// Runs the branch and flattens the spatial dims: `[1, C, H, W] -> [1, C', H * W]`.
+    fn forward(&self, x: Tensor<4>) -> Tensor<3> {
+        let y = self.out.forward(self.second.forward(self.first.forward(x)));
+        let [b, c, h, w] = y.dims();
+        y.reshape([b, c, h * w])
+    }
+}
+
+/// ultralytics `Proto`: `Conv 3x3`, 2x transposed-convolution upsampling, `Conv 3x3`, `Conv 1x1`.
+#[derive(Debug, Clone)]
+pub struct Proto {
+    cv1: Conv,
+    upsample_weight: Tensor<4>,
+    upsample_bias: Tensor<1>,
+    cv2: Conv,
+    cv3: Conv,
+}
+
+impl Proto {
+    /// Loads `{prefix}.cv1`, `.upsample`, `.cv2`, `.cv3`.
+    pub fn load(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
+        let name = format!("{prefix}.upsample.weight");
+        let w = weights.get(&name, None)?;
+        let [cin, cout, 2, 2] = w.shape[..] else {
+            return Err(Error::InvalidModel(format!(
+                "weight tensor `{name}` has shape {:?}, expected [c, c, 2, 2]",
+                w.shape
+            )));
+        };
+        let b = weights.get(&format!("{prefix}.upsample.bias"), Some(&[cout]))?;
+        Ok(Self {
+            cv1: Conv::load(weights, &format!("{prefix}.cv1"), 1, device)?,
+            upsample_weight: tensor(&w.values, [cin, cout, 2, 2], device),
+            upsample_bias: tensor(&b.values, [cout], device),
+            cv2: Conv::load(weights, &format!("{prefix}.cv2"), 1, device)?,
+            cv3: Conv::load(weights, &format!("{prefix}.cv3"), 1, device)?,
+        })
+    }
+
+    /// Prototype masks at twice the resolution of `x` (the P3 features).
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let up = conv_transpose2d(
+            self.cv1.forward(x),
+            self.upsample_weight.clone(),
+            Some(self.upsample_bias.clone()),
+            ConvTransposeOptions::new([2, 2], [0, 0], [0, 0], [1, 1], 1),
+        );
+        self.cv3.forward(self.cv2.forward(up))
+    }
+}
+
+/// ultralytics `Segment` (a `Detect` head with mask coefficients and prototypes), one class.
+#[derive(Debug, Clone)]
+pub struct SegmentHead {
+    boxes: Vec<Branch>,
+    scores: Vec<Branch>,
+    coefficients: Vec<Branch>,
+    proto: Proto,
+}
+
+impl SegmentHead {
+    /// Loads `{prefix}.cv2.{0,1,2}`, `.cv3.*`, `.cv4.*` and `.proto`.
+    pub fn load(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
+        let branches = |name: &str| -> Result<Vec<Branch>> {
+            (0..3)
+                .map(|i| Branch::load(weights, &format!("{prefix}.{name}.{i}"), device))
+                .collect()
+        };
+        let head = Self {
+            boxes: branches("cv2")?,
+            scores: branches("cv3")?,
+            coefficients: branches("cv4")?,
+            proto: Proto::load(weights, &format!("{prefix}.proto"), device)?,
+        };
+        let classes = weights
+            .shape(&format!("{prefix}.cv3.0.2.weight"))
+            .map_or(0, |s| s[0]);
+        if classes != 1 {
+            return Err(Error::InvalidModel(format!(
+                "the head predicts {classes} classes; FastSAM has exactly one"
+            )));
+        }
+        Ok(head)
+    }
+
+    /// `(output0, output1)` for the three feature levels.
+    pub fn forward(&self, features: [Tensor<4>; 3]) -> (Tensor<3>, Tensor<4>) {
+        let device = features[0].device();
+        let sizes: Vec<[usize; 2]> = features
+            .iter()
+            .map(|f| {
+                let [_, _, h, w] = f.dims();
+                [h, w]
+            })
+            .collect();
+        let protos = self.proto.forward(features[0].clone());
+        let mut boxes = Vec::with_capacity(3);
+        let mut scores = Vec::with_capacity(3);
+        let mut coefficients = Vec::with_capacity(3);
+        for (i, x) in features.into_iter().enumerate() {
+            boxes.push(self.boxes[i].forward(x.clone()));
+            scores.push(self.scores[i].forward(x.clone()));
+            coefficients.push(self.coefficients[i].forward(x));
+        }
+        let boxes = Tensor::cat(boxes, 2);
+        let anchors = boxes.dims()[2];
+        let (points, strides) = anchor_grid(&sizes, &device);
+        let distances = dfl(boxes);
+        let near = points.clone() - distances.clone().narrow(1, 0, 2);
+        let far = points + distances.narrow(1, 2, 2);
+        let centre = (near.clone() + far.clone()) / 2.0;
+        let size = far - near;
+        let decoded = Tensor::cat(vec![centre, size], 1) * strides;
+        let output0 = Tensor::cat(
+            vec![
+                decoded,
+                sigmoid(Tensor::cat(scores, 2)),
+                Tensor::cat(coefficients, 2),
+            ],
+            1,
+        );
+        debug_assert_eq!(output0.dims()[2], anchors);
+        (output0, protos)
+    }
+}
+
+/// Distribution focal loss decoding: `[1, 4 * 16, A]` bin logits to `[1, 4, A]` distances
+/// (the expectation of each side's softmax over 0..16).
+fn dfl(boxes: Tensor<3>) -> Tensor<3> {
+    let [b, _, a] = boxes.dims();
+    let device = boxes.device();
+    let bins: Vec<f32> = (0..REG_MAX).map(|v| v as f32).collect();
+    let bins = tensor(&bins, [1, 1, REG_MAX, 1], &device);
+    let probabilities = softmax(boxes.reshape([b, 4, REG_MAX, a]), 2);
+    (probabilities * bins).sum_dim(2).reshape([b, 4, a])
+}
+
+/// Anchor centres (`[1, 2, A]`, in feature cells, +0.5) and their strides (`[1, 1, A]`), level by
+/// level, row-major within a level (ultralytics `make_anchors`).
+fn anchor_grid(sizes: &[[usize; 2]], device: &Device) -> (Tensor<3>, Tensor<3>) {
+    let total: usize = sizes.iter().map(|[h, w]| h * w).sum();
+    let mut xs = Vec::with_capacity(total);
+    let mut ys = Vec::with_capacity(total);
+    let mut strides = Vec::with_capacity(total);
+    for (&[h, w], stride) in sizes.iter().zip(STRIDES) {
+        for y in 0..h {
+            for x in 0..w {
+                xs.push(x as f32 + 0.5);
+                ys.push(y as f32 + 0.5);
+                strides.push(stride as f32);
+            }
+        }
+    }
+    xs.extend(ys);
+    (
+        tensor(&xs, [1, 2, total], device),
+        tensor(&strides, [1, 1, total], device),
+    )
+}

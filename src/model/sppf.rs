@@ -1,0 +1,43 @@
+//! ultralytics `SPPF`: spatial pyramid pooling, fast (three chained 5x5 max-pools).
+
+use burn::tensor::module::max_pool2d;
+use burn::tensor::ops::MaxPoolOptions;
+use burn::tensor::{Device, Tensor};
+
+use super::conv::Conv;
+use super::weights::Weights;
+use crate::error::Result;
+
+/// `cv1`, three stride-1 5x5 max-pools, concatenation of all four, `cv2`.
+#[derive(Debug, Clone)]
+pub struct Sppf {
+    cv1: Conv,
+    cv2: Conv,
+}
+
+impl Sppf {
+    /// Loads `{prefix}.cv1` and `{prefix}.cv2`.
+    pub fn load(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
+        Ok(Self {
+            cv1: Conv::load(weights, &format!("{prefix}.cv1"), 1, device)?,
+            cv2: Conv::load(weights, &format!("{prefix}.cv2"), 1, device)?,
+        })
+    }
+
+    /// Output channels.
+    pub fn out_channels(&self) -> usize {
+        self.cv2.out_channels()
+    }
+
+    /// Pyramid of max-pools over `cv1(x)`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let pool = MaxPoolOptions::new([5, 5])
+            .with_stride([1, 1])
+            .with_padding([2, 2]);
+        let y0 = self.cv1.forward(x);
+        let y1 = max_pool2d(y0.clone(), pool.clone());
+        let y2 = max_pool2d(y1.clone(), pool.clone());
+        let y3 = max_pool2d(y2.clone(), pool);
+        self.cv2.forward(Tensor::cat(vec![y0, y1, y2, y3], 1))
+    }
+}

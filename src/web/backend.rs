@@ -1,0 +1,295 @@
+//! Which engine runs the network in the browser: the Burn port on WebGPU or tract on the CPU, and
+//! the fallback from the first to the second when WebGPU is missing, fails to start, or fails
+//! mid-session.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::engine::RawOutputs;
+use crate::engine::tract::{TractEngine, decode_onnx};
+use crate::error::{Error, Result};
+use crate::segmenter::{FastSam, check_outputs};
+
+#[cfg(feature = "burn")]
+use crate::engine::burn::BurnEngine;
+
+/// The backend a caller asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// WebGPU when an adapter exists, else the CPU; falls back to the CPU if the GPU fails later.
+    Auto,
+    /// WebGPU or an error.
+    WebGpu,
+    /// The CPU (tract).
+    Cpu,
+}
+
+impl Request {
+    /// Parses the `backend` load option.
+    pub fn parse(value: Option<&str>) -> Result<Self> {
+        match value {
+            None | Some("auto") => Ok(Self::Auto),
+            Some("webgpu") => Ok(Self::WebGpu),
+            Some("cpu") => Ok(Self::Cpu),
+            Some(other) => Err(Error::InvalidOption(format!(
+                "backend \"{other}\" is unknown; use \"auto\", \"webgpu\" or \"cpu\""
+            ))),
+        }
+    }
+}
+
+enum Active {
+    #[cfg(feature = "burn")]
+    Gpu(Rc<BurnEngine>),
+    Cpu(Rc<FastSam>),
+}
+
+/// A loaded network on its current backend.
+pub struct Runner {
+    active: RefCell<Active>,
+    input_size: u32,
+    /// Input size requested at load (for dynamic exports), reused by a CPU fallback.
+    requested_size: Option<u32>,
+    /// The ONNX bytes, kept on the JS heap (not in wasm memory) while a GPU run may still fall
+    /// back to the CPU.
+    fallback_bytes: RefCell<Option<Uint8Array>>,
+    /// Why the runner is on the CPU although WebGPU was asked for, if it is.
+    fallback_reason: RefCell<Option<String>>,
+    /// Called with `{backend, reason}` when a GPU failure moves the runner to the CPU.
+    on_change: RefCell<Option<js_sys::Function>>,
+}
+
+impl Runner {
+    /// Loads `bytes` on the requested backend.
+    pub async fn load(bytes: Vec<u8>, input_size: Option<u32>, request: Request) -> Result<Self> {
+        let proto = decode_onnx(&bytes)?;
+        let mut reason = None;
+        if request != Request::Cpu {
+            match gpu_runner(&proto, input_size, request, &bytes).await {
+                Ok(runner) => return Ok(runner),
+                Err(Fallback::Model(e)) => return Err(e),
+                Err(Fallback::NoGpu(why)) if request == Request::Auto => reason = Some(why),
+                Err(Fallback::NoGpu(why)) => {
+                    return Err(Error::Inference(format!(
+                        "backend \"webgpu\" is not available: {why}; use backend \"auto\" or \"cpu\""
+                    )));
+                }
+            }
+        }
+        drop(bytes);
+        let model = FastSam::with_engine(Box::new(TractEngine::from_proto(&proto, input_size)?));
+        let size = model.input_size();
+        Ok(Self::new(
+            Active::Cpu(Rc::new(model)),
+            size,
+            input_size,
+            None,
+            reason,
+        ))
+    }
+
+    fn new(
+        active: Active,
+        input_size: u32,
+        requested_size: Option<u32>,
+        fallback_bytes: Option<Uint8Array>,
+        fallback_reason: Option<String>,
+    ) -> Self {
+        Self {
+            active: RefCell::new(active),
+            input_size,
+            requested_size,
+            fallback_bytes: RefCell::new(fallback_bytes),
+            fallback_reason: RefCell::new(fallback_reason),
+            on_change: RefCell::new(None),
+        }
+    }
+
+    /// Side of the square model input.
+    pub fn input_size(&self) -> u32 {
+        self.input_size
+    }
+
+    /// `"webgpu"` or `"cpu"`.
+    pub fn backend(&self) -> &'static str {
+        match &*self.active.borrow() {
+            #[cfg(feature = "burn")]
+            Active::Gpu(_) => "webgpu",
+            Active::Cpu(_) => "cpu",
+        }
+    }
+
+    /// `"burn"` or `"tract"`.
+    pub fn engine(&self) -> &'static str {
+        match &*self.active.borrow() {
+            #[cfg(feature = "burn")]
+            Active::Gpu(_) => "burn",
+            Active::Cpu(_) => "tract",
+        }
+    }
+
+    /// Why WebGPU is not in use although it was asked for (`None` when it is, or was not asked).
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.fallback_reason.borrow().clone()
+    }
+
+    /// Sets the callback told about a move to the CPU.
+    pub fn set_on_change(&self, callback: Option<js_sys::Function>) {
+        *self.on_change.borrow_mut() = callback;
+    }
+
+    /// The current callback.
+    pub fn on_change(&self) -> Option<js_sys::Function> {
+        self.on_change.borrow().clone()
+    }
+
+    /// Runs the network on a letterboxed input. A GPU failure in `auto` mode moves the runner to
+    /// the CPU for good and reruns the input there.
+    pub async fn infer(&self, input: &[f32]) -> Result<RawOutputs> {
+        let active = match &*self.active.borrow() {
+            #[cfg(feature = "burn")]
+            Active::Gpu(engine) => Active::Gpu(engine.clone()),
+            Active::Cpu(model) => Active::Cpu(model.clone()),
+        };
+        match active {
+            #[cfg(feature = "burn")]
+            Active::Gpu(engine) => {
+                let result = engine.infer_async(input).await.and_then(|raw| {
+                    check_outputs(&raw, self.input_size)?;
+                    Ok(raw)
+                });
+                match result {
+                    Ok(raw) => Ok(raw),
+                    Err(e) if self.fallback_bytes.borrow().is_some() => {
+                        let model = self.fall_back(&e.to_string())?;
+                        model.infer(input)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Active::Cpu(model) => model.infer(input),
+        }
+    }
+
+    /// Moves to the CPU after a GPU failure: builds tract from the kept bytes and tells the
+    /// callback.
+    pub fn fall_back(&self, why: &str) -> Result<Rc<FastSam>> {
+        let Some(bytes) = self.fallback_bytes.borrow_mut().take() else {
+            return Err(Error::Inference(format!(
+                "the GPU failed ({why}) and this model was not loaded with backend \"auto\""
+            )));
+        };
+        let engine = TractEngine::from_onnx(&bytes.to_vec(), self.requested_size)?;
+        let model = Rc::new(FastSam::with_engine(Box::new(engine)));
+        *self.active.borrow_mut() = Active::Cpu(model.clone());
+        let reason = format!("WebGPU failed during a run, now on the CPU: {why}");
+        *self.fallback_reason.borrow_mut() = Some(reason.clone());
+        if let Some(callback) = self.on_change() {
+            let event = js_sys::Object::new();
+            let _ = Reflect::set(&event, &"backend".into(), &"cpu".into());
+            let _ = Reflect::set(&event, &"reason".into(), &reason.into());
+            if let Err(e) = callback.call1(&JsValue::NULL, &event) {
+                web_sys::console::warn_2(&"onbackendchange threw".into(), &e);
+            }
+        }
+        Ok(model)
+    }
+}
+
+/// Why the GPU engine could not be built.
+enum Fallback {
+    /// The file is not a FastSAM model: an error on every backend.
+    Model(Error),
+    /// No usable WebGPU: auto mode goes on with the CPU.
+    NoGpu(String),
+}
+
+/// The Burn engine on the page's WebGPU device.
+#[cfg(feature = "burn")]
+async fn gpu_runner(
+    proto: &tract_onnx::pb::ModelProto,
+    input_size: Option<u32>,
+    request: Request,
+    bytes: &[u8],
+) -> std::result::Result<Runner, Fallback> {
+    use crate::engine::Engine;
+    let device = webgpu_device().await.map_err(Fallback::NoGpu)?;
+    let engine = BurnEngine::from_proto(proto, input_size, device, "burn-webgpu")
+        .map_err(Fallback::Model)?;
+    let size = engine.input_size();
+    let keep = (request == Request::Auto).then(|| Uint8Array::from(bytes));
+    Ok(Runner::new(
+        Active::Gpu(Rc::new(engine)),
+        size,
+        input_size,
+        keep,
+        None,
+    ))
+}
+
+#[cfg(not(feature = "burn"))]
+async fn gpu_runner(
+    _proto: &tract_onnx::pb::ModelProto,
+    _input_size: Option<u32>,
+    _request: Request,
+    _bytes: &[u8],
+) -> std::result::Result<Runner, Fallback> {
+    Err(Fallback::NoGpu(
+        "this build of fastsam-web has no WebGPU engine".into(),
+    ))
+}
+
+#[cfg(feature = "burn")]
+thread_local! {
+    /// The WebGPU device, set up once per page or worker and shared by every model.
+    static DEVICE: RefCell<Option<burn::tensor::Device>> = const { RefCell::new(None) };
+}
+
+/// The page's WebGPU device for Burn, set up on first use. `Err` says why there is none.
+#[cfg(feature = "burn")]
+async fn webgpu_device() -> std::result::Result<burn::tensor::Device, String> {
+    if let Some(device) = DEVICE.with(|d| d.borrow().clone()) {
+        return Ok(device);
+    }
+    require_adapter().await?;
+    let device = burn::tensor::Device::wgpu_options()
+        .graphics_api(burn::tensor::wgpu::WgpuBackend::WebGpu)
+        .init_async()
+        .await
+        .map_err(|e| format!("WebGPU initialisation failed: {e}"))?;
+    DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
+    Ok(device)
+}
+
+/// Checks `navigator.gpu.requestAdapter()` before Burn asks for a device, so a browser without
+/// WebGPU gives a reason instead of an error deep in wgpu.
+#[cfg(feature = "burn")]
+async fn require_adapter() -> std::result::Result<(), String> {
+    let global = js_sys::global();
+    let gpu = Reflect::get(&global, &"navigator".into())
+        .and_then(|n| Reflect::get(&n, &"gpu".into()))
+        .unwrap_or(JsValue::UNDEFINED);
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err("this browser exposes no WebGPU (navigator.gpu is missing)".into());
+    }
+    let request: js_sys::Function = Reflect::get(&gpu, &"requestAdapter".into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or("navigator.gpu.requestAdapter is not a function")?;
+    let promise: js_sys::Promise = request
+        .call0(&gpu)
+        .ok()
+        .and_then(|p| p.dyn_into().ok())
+        .ok_or("navigator.gpu.requestAdapter() failed")?;
+    let adapter = JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("navigator.gpu.requestAdapter() rejected: {e:?}"))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("the browser has WebGPU but no adapter (no usable GPU)".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! The Burn WebGPU path through the JS API (SwiftShader in headless Chromium: a correctness
+//! device): agreement with the CPU path and the reference, the automatic choice, the fallback after
+//! a GPU failure, and wasm memory over repeated runs.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+
+use super::*;
+
+/// Score bound between the two engines (raw outputs agree within 1e-3; see `burn_parity.rs`).
+const SCORE_TOL: f32 = 1e-3;
+
+/// For every mask of `a`, the mask of `b` with the nearest score; asserts scores and masks agree.
+fn assert_same_masks(what: &str, a: &SegmentationJs, b: &SegmentationJs) {
+    assert_eq!(a.length(), b.length(), "{what}: number of masks");
+    assert!(a.length() > 0, "{what}: no masks");
+    let others: Vec<MaskJs> = (0..b.length()).map(|j| b.mask(j).unwrap()).collect();
+    let mut worst = 1f64;
+    for i in 0..a.length() {
+        let m = a.mask(i).unwrap();
+        let mine = mask_of(&m);
+        let best = others
+            .iter()
+            .filter(|o| (o.score() - m.score()).abs() <= SCORE_TOL)
+            .map(|o| mine.iou(&mask_of(o)))
+            .fold(0f64, f64::max);
+        worst = worst.min(best);
+        assert!(best >= 0.99, "{what}: mask {i} best IoU {best}");
+    }
+    web_sys::console::log_1(&format!("{what}: worst mask IoU {worst:.6}").into());
+}
+
+fn wasm_memory_bytes() -> f64 {
+    let buffer = Reflect::get(&wasm_bindgen::memory(), &"buffer".into()).unwrap();
+    Reflect::get(&buffer, &"byteLength".into())
+        .unwrap()
+        .as_f64()
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn auto_picks_webgpu_when_an_adapter_exists() {
+    let model = FastSamJs::load(Uint8Array::from(MODEL).into(), None)
+        .await
+        .unwrap();
+    assert_eq!(model.backend(), "webgpu");
+    assert_eq!(model.engine(), "burn");
+    assert_eq!(model.fallback_reason(), None);
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_agrees_with_the_cpu_path_and_the_reference() {
+    let case: Case = serde_json::from_str(CASE_JSON).unwrap();
+    let gpu = load_on(MODEL, "webgpu").await.unwrap();
+    let cpu = load_on(MODEL, "cpu").await.unwrap();
+    assert_eq!(
+        (gpu.backend(), gpu.engine()),
+        ("webgpu".into(), "burn".into())
+    );
+    let on_gpu = segment(&gpu, fixture_image()).await.unwrap();
+    let on_cpu = segment(&cpu, fixture_image()).await.unwrap();
+    assert_same_masks("webgpu vs cpu", &on_gpu, &on_cpu);
+    assert_same_masks("cpu vs webgpu", &on_cpu, &on_gpu);
+
+    // Against the PyTorch reference as well.
+    let reference = &case.official;
+    assert_eq!(on_gpu.length(), reference.boxes.len());
+    for j in 0..on_gpu.length() {
+        let m = on_gpu.mask(j).unwrap();
+        let best = (0..reference.scores.len())
+            .filter(|&k| (reference.scores[k] - m.score()).abs() <= SCORE_TOL)
+            .map(|k| mask_of(&m).iou(&reference.masks[k].to_mask()))
+            .fold(0f64, f64::max);
+        assert!(best >= 0.99, "mask {j}: IoU {best} with the reference");
+    }
+
+    // Every prompt selects the same masks on both paths.
+    let everything = |s: &SegmentationJs| -> Vec<u64> {
+        s.everything().iter().map(|m| mask_of(m).area()).collect()
+    };
+    let (ge, ce) = (everything(&on_gpu), everything(&on_cpu));
+    assert_eq!(ge.len(), ce.len());
+    let mut prompts = 0;
+    for prompt in &case.prompts {
+        let (g, c) = match prompt {
+            PromptRef::Points { points, labels, .. } => {
+                let labels = Array::from(&to_js(labels));
+                (
+                    on_gpu.points(to_js(points), Some(labels.clone()), None),
+                    on_cpu.points(to_js(points), Some(labels), None),
+                )
+            }
+            PromptRef::Boxes { boxes, .. } => (
+                on_gpu.boxes(to_js(boxes), None),
+                on_cpu.boxes(to_js(boxes), None),
+            ),
+            PromptRef::Everything {} => continue,
+        };
+        let (g, c) = (g.unwrap(), c.unwrap());
+        assert_eq!(g.len(), c.len());
+        for (g, c) in g.iter().zip(&c) {
+            let iou = mask_of(g).iou(&mask_of(c));
+            assert!(iou >= 0.99, "prompt {prompts}: IoU {iou}");
+            assert!((g.score() - c.score()).abs() <= SCORE_TOL);
+        }
+        prompts += 1;
+    }
+    assert!(prompts >= 4);
+}
+
+#[wasm_bindgen_test]
+async fn a_gpu_failure_moves_an_auto_model_to_the_cpu() {
+    let model = load_on(MODEL, "auto").await.unwrap();
+    assert_eq!(model.backend(), "webgpu");
+    let before = segment(&model, fixture_image()).await.unwrap();
+
+    let calls = Rc::new(Cell::new(0));
+    let seen = calls.clone();
+    let callback = Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
+        let backend = Reflect::get(&event, &"backend".into()).unwrap();
+        assert_eq!(backend.as_string().as_deref(), Some("cpu"));
+        seen.set(seen.get() + 1);
+    });
+    model.set_on_backend_change(Some(
+        callback
+            .as_ref()
+            .unchecked_ref::<js_sys::Function>()
+            .clone(),
+    ));
+    model
+        .simulate_gpu_failure("device lost (test)".into())
+        .unwrap();
+    assert_eq!(calls.get(), 1, "onbackendchange called once");
+    assert_eq!(
+        (model.backend(), model.engine()),
+        ("cpu".into(), "tract".into())
+    );
+    let reason = model.fallback_reason().unwrap();
+    assert!(reason.contains("device lost (test)"), "{reason}");
+
+    // The next call runs on the CPU and gives the same masks.
+    let after = segment(&model, fixture_image()).await.unwrap();
+    assert_same_masks("after fallback", &after, &before);
+
+    // Only "auto" models fall back; an explicit "webgpu" one reports the failure instead.
+    let strict = load_on(MODEL, "webgpu").await.unwrap();
+    let err = strict.simulate_gpu_failure("device lost (test)".into());
+    assert_error(
+        err.err().unwrap(),
+        "INFERENCE_FAILED",
+        "not loaded with backend \"auto\"",
+    );
+    assert_eq!(strict.backend(), "webgpu");
+}
+
+#[wasm_bindgen_test]
+async fn unknown_backends_reject() {
+    let err = load_on(MODEL, "cuda").await.err().unwrap();
+    assert_error(err, "INVALID_OPTION", "\"auto\", \"webgpu\" or \"cpu\"");
+    // A bad file is a model error on every backend, never a silent fallback.
+    let err = load_on(CLASSIFIER, "auto").await.err().unwrap();
+    assert_error(err, "INVALID_MODEL", "classifier");
+}
+
+#[wasm_bindgen_test]
+async fn twenty_segmentations_do_not_grow_wasm_memory() {
+    for backend in ["webgpu", "cpu"] {
+        let model = load_on(MODEL, backend).await.unwrap();
+        let first = segment(&model, fixture_image()).await.unwrap();
+        let length = first.length();
+        drop(first);
+        let after_first = wasm_memory_bytes();
+        for run in 0..20 {
+            let seg = segment(&model, fixture_image()).await.unwrap();
+            assert_eq!(seg.length(), length, "{backend}: run {run}");
+        }
+        let after_twenty = wasm_memory_bytes();
+        web_sys::console::log_1(
+            &format!(
+                "{backend}: wasm memory {after_first} bytes after one run, {after_twenty} after 21"
+            )
+            .into(),
+        );
+        assert_eq!(
+            after_twenty, after_first,
+            "{backend}: wasm memory grew over 20 segmentations"
+        );
+    }
+}
