@@ -1,5 +1,6 @@
-// Builds the demo page (www/) against the wasm package in pkg/ (run `npm run build:wasm` first;
-// `npm start` and `npm run build` do).
+// Builds the demo page (www/) against the npm package in pkg/ (run `npm run build:wasm` first;
+// `npm start` and `npm run build` do). The worker, the wasm module, the stylesheet and the sample
+// photos are found through `new URL(..., import.meta.url)` and `import`, and emitted with hashes.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import HtmlWebpackPlugin from "html-webpack-plugin";
@@ -14,13 +15,13 @@ export default (env, argv) => ({
     assetModuleFilename: "[name].[contenthash][ext]",
     clean: true,
   },
+  experiments: { css: true },
   devtool: argv.mode === "production" ? false : "source-map",
   performance: { hints: false },
   plugins: [new HtmlWebpackPlugin({ template: "./www/index.html" })],
   devServer: {
     port: Number(process.env.PORT || 8080),
     host: process.env.HOST || "localhost",
-    static: [{ directory: path.join(root, "www/static"), publicPath: "/static" }],
     client: { overlay: { warnings: false } },
   },
 });

@@ -13,8 +13,9 @@ step "cargo fmt --check"
 cargo fmt --check
 step "cargo clippy (native and wasm32, -D warnings)"
 cargo clippy --all-targets -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
 step "native tests"
 cargo test
 step "browser tests (headless Chromium)"
 wasm-pack test --release --headless --chrome
+step "end-to-end tests (demo and worker client in headless Chromium)"; npm run test:e2e

@@ -1,204 +1,420 @@
-// Demo page: load a FastSAM ONNX model, segment an image once, then prompt interactively.
-import init, { FastSam } from "../pkg/fastsam_web.js";
+// Demo page: FastSAM in a module Web Worker (the package's `FastSamWorker`), prompted with the
+// pointer. The model runs once per image; every prompt is a quick request to the worker.
+import "./style.css";
+import { FastSamWorker, clearModelCache, isModelCached } from "../pkg/client.js";
+import { receiveFiles } from "./drop.js";
+import { cocoJson, download, maskPng } from "./export.js";
+import { MAX_SIDE, decodeImage } from "./images.js";
+import { Prompts } from "./prompts.js";
+import { SAMPLES } from "./samples.js";
+import { Stage } from "./stage.js";
+import { fail, fileName, say, showModel, showProgress, showStats } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
-const imageCanvas = $("image");
-const overlay = $("overlay");
-const status = $("status");
 
+/** localStorage key of the last model URL that loaded. */
+const REMEMBERED_URL = "fastsam-web:model-url";
+const HELP = {
+  everything: "Every mask. Hover to highlight one; click to select it for export.",
+  points: "Click an object; shift-click or right-click marks background. Points add up.",
+  box: "Drag a box around an object; each box gives its best mask.",
+};
+/** Overlay of prompt results; a merged point mask takes the first colour. */
+const PROMPT_STYLE = {
+  colors: [
+    [30, 144, 255],
+    [255, 140, 0],
+    [46, 204, 113],
+    [175, 82, 222],
+  ],
+  alpha: 150,
+};
+/** Overlay of the selected and hovered masks in everything mode (the others are dimmed). */
+const HIGHLIGHT_STYLE = { colors: [[255, 212, 0]], alpha: 190, outline: [255, 255, 255, 255] };
+/** Boxes smaller than this (image px) are taken for a slip of the pointer. */
+const MIN_BOX = 4;
+
+const worker = new FastSamWorker();
+worker.onbackendchange = ({ reason }) => {
+  showStats({ model: worker.model });
+  say(`WebGPU stopped working; the model now runs on the CPU (${reason}).`);
+};
+const stage = new Stage($("stage"));
+const prompts = new Prompts();
 const state = {
-  model: null,
-  segmentation: null,
-  imageData: null,
   mode: "everything",
-  points: [],
-  labels: [],
-  boxes: [],
+  /** @type {{image: ImageData, name: string, note: string} | null} `note`: how it was resized */
+  picture: null,
+  /** @type {import("../js/client.js").WorkerSegmentation | null} */
+  seg: null,
+  /** Everything mode: instance index -> description. */
+  masks: new Map(),
+  /** Points and box modes: the masks (with bitmaps) of the last prompt. */
+  selection: [],
+  /** Everything mode: clicked and hovered instance indices. */
+  selected: undefined,
+  hovered: undefined,
+  /** Box mode: the box being dragged. */
   drag: null,
+  /** What the status line says about the current masks. */
+  summary: "",
+  /** @type {AbortController | null} the model load in progress */
+  loading: null,
 };
 
-function say(text, isError = false) {
-  status.textContent = text;
-  status.classList.toggle("error", isError);
+/**
+ * Returns a function that starts a new "generation" of some redraw and returns a check: true
+ * while no later generation has started. Lets slow answers never overwrite newer ones.
+ */
+function generations() {
+  let latest = 0;
+  return () => {
+    const mine = ++latest;
+    return () => mine === latest;
+  };
+}
+const nextSegment = generations();
+const nextRender = generations();
+const nextHighlight = generations();
+
+/** Marks the picture busy (`aria-busy`) while `task` runs. */
+let pending = 0;
+async function busy(task) {
+  pending += 1;
+  stage.root.setAttribute("aria-busy", "true");
+  try {
+    return await task;
+  } finally {
+    pending -= 1;
+    if (pending === 0) stage.root.setAttribute("aria-busy", "false");
+  }
 }
 
-function fail(error) {
-  console.error(error);
-  say(error?.message ?? String(error), true);
+async function loadModel(source) {
+  state.loading?.abort();
+  const loading = new AbortController();
+  state.loading = loading;
+  const name = fileName(typeof source === "string" ? source : source.name);
+  say(`Loading the model ${name}…`);
+  try {
+    const backend = $("model-backend").value;
+    const model = await busy(worker.load(source, { onProgress: showProgress, signal: loading.signal, backend }));
+    if (typeof source === "string") localStorage.setItem(REMEMBERED_URL, source);
+    showStats({ model });
+    if (model.fallbackReason) say(`Running on the CPU: ${model.fallbackReason}.`);
+    if (state.picture) await segment();
+    else say(`Model ${name} ready. Pick an image.`);
+  } catch (error) {
+    if (state.loading !== loading) return; // replaced by a newer load
+    showModel(worker.model);
+    fail(`Could not load “${name}”`, error);
+  } finally {
+    if (state.loading === loading) state.loading = null;
+  }
 }
 
-async function loadModel(bytes, name) {
-  say(`Compiling ${name} (${(bytes.byteLength / 1e6).toFixed(1)} MB)…`);
-  state.model?.free();
-  state.model = null;
-  state.model = await FastSam.load(bytes);
-  say(`Model ready: ${name}, ${state.model.inputSize} px, backend ${state.model.backend}. Pick an image.`);
-  if (state.imageData) await segment();
+async function openImage(blob, name) {
+  try {
+    const { image, original } = await decodeImage(blob);
+    state.seg?.free();
+    state.seg = null;
+    const resized =
+      original && `${original.width}×${original.height} image downscaled to ${image.width}×${image.height}`;
+    const note = resized ? `${resized} (the demo segments at most ${MAX_SIDE} px). ` : "";
+    state.picture = { image, name, note };
+    prompts.clear("points");
+    prompts.clear("box");
+    stage.showImage(image);
+    if (worker.model) await segment();
+    else say(`${note}Image ready: load a model to segment it.`);
+  } catch (error) {
+    fail(`Could not open “${name}”`, error);
+  }
+}
+
+async function openSample({ file, url }) {
+  say(`Opening ${file}…`);
+  try {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    await openImage(await response.blob(), file);
+  } catch (error) {
+    fail(`Could not open “${file}”`, error);
+  }
 }
 
 async function segment() {
-  if (!state.model || !state.imageData) return;
-  say("Segmenting…");
-  state.segmentation?.free();
-  state.segmentation = null;
-  const seg = await state.model.segment(state.imageData);
-  state.segmentation = seg;
-  $("timings").textContent =
-    `model ${seg.inferenceMs.toFixed(0)} ms · post-processing ${seg.postprocessMs.toFixed(0)} ms · ${seg.length} masks`;
-  say(`${seg.length} masks. ${state.mode === "everything" ? "" : "Prompt away."}`);
-  render();
+  const { image, name, note } = state.picture;
+  const isCurrent = nextSegment();
+  say(`${note}Segmenting ${name}…`);
+  try {
+    const seg = await busy(worker.segment(image));
+    if (!isCurrent()) return seg.free();
+    state.seg?.free();
+    state.seg = seg;
+    state.selected = state.hovered = undefined;
+    const { length, preprocessMs, inferenceMs, postprocessMs } = seg;
+    showStats({ masks: length, preprocessMs, inferenceMs, postprocessMs, promptMs: null });
+    await render();
+  } catch (error) {
+    if (isCurrent()) fail(`Could not segment “${name}”`, error);
+  }
 }
 
-function colour(i) {
-  const hue = (i * 137.508) % 360;
-  const c = (1 - Math.abs(((hue / 60) % 2) - 1)) * 255;
-  const rgb = [[255, c, 0], [c, 255, 0], [0, 255, c], [0, c, 255], [c, 0, 255], [255, 0, c]][Math.floor(hue / 60)];
-  return [Math.round(rgb[0]), Math.round(rgb[1]), Math.round(rgb[2]), 120];
+/** Draws the current mode's prompts. */
+function showPrompts() {
+  if (state.mode === "points") stage.showPrompts({ points: prompts.points, labels: prompts.labels });
+  else if (state.mode === "box") stage.showPrompts({ boxes: prompts.boxes, drag: state.drag });
+  else stage.showPrompts({});
 }
 
-function drawMasks(masks) {
-  const ctx = overlay.getContext("2d");
-  const layer = document.createElement("canvas");
-  masks.forEach((mask, i) => {
-    layer.width = mask.width;
-    layer.height = mask.height;
-    layer.getContext("2d").putImageData(mask.toImageData(colour(i)), 0, 0);
-    ctx.drawImage(layer, 0, 0, overlay.width, overlay.height);
-    mask.free();
-  });
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** A sentence about the masks a prompt gave (`result` null: no prompt yet). */
+function summarize(result) {
+  const { name, note } = state.picture;
+  if (state.mode === "everything") return `${note}${plural(state.seg.length, "mask")} in ${name}.`;
+  if (!result) return HELP[state.mode];
+  const given =
+    state.mode === "points"
+      ? plural(prompts.points.length, "point")
+      : plural(prompts.boxes.length, "box", "boxes");
+  const area = result.masks.reduce((sum, m) => sum + m.area, 0);
+  return result.masks.length === 0
+    ? `${given}: no mask.`
+    : `${given}: ${plural(result.masks.length, "mask")}, ${area} px.`;
 }
 
-function render() {
-  const ctx = overlay.getContext("2d");
-  ctx.clearRect(0, 0, overlay.width, overlay.height);
-  const seg = state.segmentation;
+/** Runs the current mode's prompt and draws its masks. */
+async function render() {
+  showPrompts();
+  const seg = state.seg;
   if (!seg) return;
-  const t0 = performance.now();
-  let masks = [];
+  const isCurrent = nextRender();
   try {
-    if (state.mode === "everything") masks = seg.everything();
-    else if (state.mode === "points" && state.points.length) masks = seg.points(state.points, state.labels);
-    else if (state.mode === "box" && state.boxes.length) masks = seg.boxes(state.boxes);
+    let result = null;
+    if (state.mode === "everything") {
+      result = await busy(seg.everything());
+    } else if (state.mode === "points" && prompts.has("points")) {
+      result = await busy(seg.points(prompts.points, prompts.labels, { overlay: PROMPT_STYLE }));
+    } else if (state.mode === "box" && prompts.has("box")) {
+      result = await busy(seg.boxes(prompts.boxes, { overlay: PROMPT_STYLE }));
+    }
+    if (!isCurrent() || seg !== state.seg) return;
+    stage.showMasks(result?.overlay ?? null);
+    state.masks = new Map(state.mode === "everything" ? result.masks.map((m) => [m.index, m]) : []);
+    state.selection = state.mode === "everything" ? [] : (result?.masks ?? []);
+    showStats({ promptMs: result ? result.promptMs : null, renderMs: result?.renderMs });
+    state.summary = summarize(result);
+    say(state.summary);
+    await highlight();
   } catch (error) {
-    fail(error);
+    if (isCurrent() && seg === state.seg) fail("The prompt failed", error);
   }
-  const promptMs = performance.now() - t0;
-  drawMasks(masks);
-  ctx.lineWidth = Math.max(2, overlay.width / 400);
-  for (const [i, [x, y]] of state.points.entries()) {
-    ctx.fillStyle = state.labels[i] ? "#2ecc71" : "#e74c3c";
-    ctx.beginPath();
-    ctx.arc(x, y, ctx.lineWidth * 3, 0, 2 * Math.PI);
-    ctx.fill();
-  }
-  ctx.strokeStyle = "#1e90ff";
-  for (const [x1, y1, x2, y2] of state.boxes) ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
-  if (state.drag) {
-    const [x1, y1, x2, y2] = state.drag;
-    ctx.setLineDash([6, 4]);
-    ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
-    ctx.setLineDash([]);
-  }
-  if (state.mode !== "everything") say(`Prompt: ${promptMs.toFixed(1)} ms`);
 }
 
-function imagePoint(event) {
-  const r = overlay.getBoundingClientRect();
-  const x = ((event.clientX - r.left) / r.width) * overlay.width;
-  const y = ((event.clientY - r.top) / r.height) * overlay.height;
-  return [Math.min(Math.max(x, 0), overlay.width - 1), Math.min(Math.max(y, 0), overlay.height - 1)];
+/** Draws the selected and hovered masks of everything mode on the highlight layer. */
+async function highlight() {
+  const isCurrent = nextHighlight();
+  const seg = state.seg;
+  const indices = [...new Set([state.selected, state.hovered])].filter((i) => i !== undefined);
+  if (!seg || state.mode !== "everything" || indices.length === 0) {
+    stage.showHighlight(null);
+    return;
+  }
+  const overlay = await busy(seg.overlay(indices, HIGHLIGHT_STYLE));
+  if (isCurrent() && seg === state.seg) stage.showHighlight(overlay);
 }
 
-async function loadImage(blob) {
-  const bitmap = await createImageBitmap(blob);
-  for (const c of [imageCanvas, overlay]) {
-    c.width = bitmap.width;
-    c.height = bitmap.height;
-  }
-  const ctx = imageCanvas.getContext("2d");
-  ctx.drawImage(bitmap, 0, 0);
-  state.imageData = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-  state.points = [];
-  state.labels = [];
-  state.boxes = [];
-  if (state.model) await segment();
-  else say("Image ready. Load a model.");
+/** Describes mask `index` of everything mode in the status line (none: the summary). */
+function describeMask(index) {
+  const mask = state.masks.get(index);
+  if (!mask) return say(state.summary);
+  const [x1, y1, x2, y2] = mask.bbox.map(Math.round);
+  say(`Mask ${index}: score ${mask.score.toFixed(2)}, ${mask.area} px, box ${x1},${y1} – ${x2},${y2}.`);
 }
 
-$("model-load").onclick = async () => {
-  const url = $("model-url").value.trim();
-  if (!url) return say("Enter the URL of a FastSAM .onnx file.", true);
+/**
+ * Everything mode: highlights the mask under image pixel `at` (null: none) and describes it. If the
+ * picture changed meanwhile, the answer is dropped.
+ * @param {[number, number] | null} at
+ * @param {boolean} click toggle the selection instead of hovering
+ */
+async function pointAtMask(at, click) {
+  const seg = state.seg;
   try {
-    say(`Downloading ${url}…`);
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`Download failed: HTTP ${response.status}`);
-    await loadModel(new Uint8Array(await response.arrayBuffer()), url.split("/").pop());
+    const index = at && seg ? await busy(seg.maskAt(...at)) : undefined;
+    if (seg !== state.seg) return;
+    if (click) state.selected = index === state.selected ? undefined : index;
+    else if (index === state.hovered) return;
+    else state.hovered = index;
+    describeMask(click ? state.selected : index);
+    await highlight();
   } catch (error) {
-    fail(error);
+    if (seg === state.seg) fail("Highlighting failed", error);
   }
-};
-$("model-file").onchange = async (e) => {
-  const file = e.target.files[0];
-  if (!file) return;
-  try {
-    await loadModel(new Uint8Array(await file.arrayBuffer()), file.name);
-  } catch (error) {
-    fail(error);
-  }
-};
-$("image-file").onchange = async (e) => {
-  const file = e.target.files[0];
-  if (!file) return;
-  try {
-    await loadImage(file);
-  } catch (error) {
-    fail(error);
-  }
-};
-for (const button of document.querySelectorAll(".mode")) {
-  button.onclick = () => {
-    state.mode = button.dataset.mode;
-    for (const b of document.querySelectorAll(".mode")) b.setAttribute("aria-pressed", String(b === button));
-    render();
-  };
 }
-$("clear").onclick = () => {
-  state.points = [];
-  state.labels = [];
-  state.boxes = [];
+
+/** Hover: one question to the worker at a time, always about the latest pointer position. */
+let hoverAsking = false;
+let hoverNext;
+async function hover(point) {
+  hoverNext = point;
+  if (hoverAsking) return;
+  hoverAsking = true;
+  while (hoverNext !== undefined) {
+    const at = hoverNext;
+    hoverNext = undefined;
+    await pointAtMask(at, false);
+  }
+  hoverAsking = false;
+}
+
+function setMode(mode) {
+  state.mode = mode;
+  for (const button of document.querySelectorAll(".mode")) {
+    button.setAttribute("aria-pressed", String(button.dataset.mode === mode));
+  }
+  $("mode-help").textContent = HELP[mode];
+  $("undo").disabled = $("clear").disabled = mode === "everything";
+  state.hovered = undefined;
   render();
-};
-overlay.addEventListener("contextmenu", (e) => e.preventDefault());
-overlay.addEventListener("pointerdown", (e) => {
-  if (!state.segmentation) return;
-  const [x, y] = imagePoint(e);
-  if (state.mode === "points") {
-    state.points.push([x, y]);
-    state.labels.push(e.button === 2 || e.shiftKey ? 0 : 1);
+}
+
+async function exportPng() {
+  const { seg, picture } = state;
+  if (!seg) return say("Nothing to export yet: load a model and an image.");
+  try {
+    let masks = state.selection;
+    if (state.mode === "everything")
+      masks = state.selected === undefined ? [] : [await seg.mask(state.selected)];
+    if (masks.length === 0) {
+      say(
+        state.mode === "everything"
+          ? "Click a mask to select it first."
+          : "Add a prompt first: no mask is selected.",
+      );
+      return;
+    }
+    download(await maskPng(masks), `${baseName(picture.name)}-mask.png`);
+  } catch (error) {
+    fail("Could not export the mask", error);
+  }
+}
+
+async function exportCoco() {
+  const { seg, picture } = state;
+  if (!seg) return say("Nothing to export yet: load a model and an image.");
+  try {
+    const masks = await busy(seg.rle());
+    const image = { fileName: picture.name, width: picture.image.width, height: picture.image.height };
+    download(cocoJson(masks, image), `${baseName(picture.name)}-masks.json`);
+    say(`Exported ${masks.length} masks as COCO RLE.`);
+  } catch (error) {
+    fail("Could not export the masks", error);
+  }
+}
+
+const baseName = (name) => name.replace(/\.[^.]*$/, "") || "image";
+
+// Model controls.
+$("model-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadModel($("model-url").value.trim());
+});
+$("model-file").addEventListener("change", (event) => {
+  const [file] = event.target.files;
+  event.target.value = "";
+  if (file) loadModel(file);
+});
+$("model-cancel").addEventListener("click", () => state.loading?.abort());
+$("model-forget").addEventListener("click", async () => {
+  localStorage.removeItem(REMEMBERED_URL);
+  say((await clearModelCache()) ? "Cached models deleted." : "No model was cached.");
+});
+
+// Image controls.
+$("image-file").addEventListener("change", (event) => {
+  const [file] = event.target.files;
+  event.target.value = "";
+  if (file) openImage(file, file.name);
+});
+for (const sample of SAMPLES) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.append(Object.assign(document.createElement("img"), { src: sample.url, alt: "" }), sample.name);
+  button.addEventListener("click", () => openSample(sample));
+  $("samples").append(button);
+}
+receiveFiles((file) => (/\.onnx$/i.test(file.name) ? loadModel(file) : openImage(file, file.name)));
+
+// Prompt controls.
+for (const button of document.querySelectorAll(".mode")) {
+  button.addEventListener("click", () => setMode(button.dataset.mode));
+}
+$("undo").addEventListener("click", () => {
+  prompts.undo(state.mode);
+  render();
+});
+$("clear").addEventListener("click", () => {
+  prompts.clear(state.mode);
+  render();
+});
+$("export-png").addEventListener("click", exportPng);
+$("export-coco").addEventListener("click", exportCoco);
+document.addEventListener("keydown", (event) => {
+  if ((event.ctrlKey || event.metaKey) && event.key === "z" && !(event.target instanceof HTMLInputElement)) {
+    event.preventDefault();
+    $("undo").click();
+  }
+});
+
+// The picture.
+const layer = stage.prompts;
+layer.addEventListener("contextmenu", (event) => event.preventDefault());
+layer.addEventListener("pointerdown", (event) => {
+  if (event.button !== 0 && event.button !== 2) return;
+  if (!state.seg) return say("Load a model and an image first.");
+  const point = stage.pointAt(event);
+  if (state.mode === "everything") {
+    pointAtMask(point, true);
+  } else if (state.mode === "points") {
+    prompts.addPoint(point, event.button !== 2 && !event.shiftKey);
     render();
   } else if (state.mode === "box") {
-    state.drag = [x, y, x, y];
-    overlay.setPointerCapture(e.pointerId);
+    state.drag = [...point, ...point];
+    layer.setPointerCapture(event.pointerId);
   }
 });
-overlay.addEventListener("pointermove", (e) => {
-  if (!state.drag) return;
-  const [x, y] = imagePoint(e);
-  state.drag = [state.drag[0], state.drag[1], x, y];
+layer.addEventListener("pointermove", (event) => {
+  if (state.mode === "everything") {
+    hover(stage.pointAt(event));
+  } else if (state.drag) {
+    state.drag = [state.drag[0], state.drag[1], ...stage.pointAt(event)];
+    showPrompts();
+  }
+});
+layer.addEventListener("pointerup", () => {
+  const drag = state.drag;
+  if (!drag) return;
+  state.drag = null;
+  if (Math.abs(drag[2] - drag[0]) >= MIN_BOX && Math.abs(drag[3] - drag[1]) >= MIN_BOX) prompts.addBox(drag);
   render();
 });
-overlay.addEventListener("pointerup", () => {
-  if (!state.drag) return;
-  const [a, b, c, d] = state.drag;
-  state.drag = null;
-  const box = [Math.min(a, c), Math.min(b, d), Math.max(a, c), Math.max(b, d)];
-  if (box[2] - box[0] >= 2 && box[3] - box[1] >= 2) state.boxes.push(box);
-  render();
+layer.addEventListener("pointerleave", () => {
+  if (state.mode === "everything") hover(null);
 });
 
-await init();
+// Start: a model named in the URL (?model=…), or the last one if the browser still has it.
+setMode("everything");
+const presetBackend = new URLSearchParams(location.search).get("backend");
+if (["auto", "webgpu", "cpu"].includes(presetBackend)) $("model-backend").value = presetBackend;
 const preset = new URLSearchParams(location.search).get("model");
+const remembered = localStorage.getItem(REMEMBERED_URL);
 if (preset) {
   $("model-url").value = preset;
-  $("model-load").click();
+  loadModel(preset);
+} else if (remembered) {
+  $("model-url").value = remembered;
+  if (await isModelCached(remembered)) loadModel(remembered);
 }

@@ -1,0 +1,197 @@
+// Types of `fastsam-web/worker`: FastSamWorker, the FastSAM API run in a module Web Worker.
+import type {
+  BoxOptions,
+  CocoRle,
+  ImageInput,
+  LoadOptions,
+  OverlayOptions,
+  PointOptions,
+  Proposal,
+  SegmentOptions,
+} from "./fastsam_web.js";
+
+/** Model loading progress, in the shape transformers.js reports it (`file`: the URL or file name).
+ *  A URL gives `initiate`, `download` (skipped when cached), `progress`..., `done`; every source
+ *  then gives `compiling` (the model is being prepared to run) and `ready`. */
+export type ProgressInfo =
+  | { status: "initiate"; file: string }
+  | { status: "download"; file: string }
+  | {
+      status: "progress";
+      file: string;
+      /** Bytes received so far. */
+      loaded: number;
+      /** Bytes in all, `null` when the server does not say. */
+      total: number | null;
+      /** Percent, 0-100, `null` when `total` is. */
+      progress: number | null;
+    }
+  | { status: "done"; file: string; /** Read from the Cache API, not downloaded. */ cached: boolean }
+  | { status: "compiling"; file: string }
+  | ({ status: "ready" } & ModelInfo);
+
+/** The loaded model. */
+export interface ModelInfo {
+  /** The model's URL, file name, or "model.onnx" for bytes. */
+  file: string;
+  /** Where the network runs, as `FastSam.backend` says. */
+  backend: "webgpu" | "cpu";
+  /** The inference engine, as `FastSam.engine` says. */
+  engine: "burn" | "tract";
+  /** Why the model is on the CPU although WebGPU was asked for (`backend: "auto"` or "webgpu"). */
+  fallbackReason?: string;
+  /** Side of the square model input. */
+  inputSize: number;
+  /** Whether the bytes came from the Cache API instead of the network. */
+  cached: boolean;
+}
+
+/** `FastSam.load` options plus the worker's own. */
+export interface WorkerLoadOptions extends LoadOptions {
+  /** Cache API cache for downloaded models: a name, `true` (default: "fastsam-web-models") or
+   *  `false` (always download, store nothing). Only URLs are cached, and only models that load. */
+  cache?: boolean | string;
+  /** Called with each progress event. */
+  onProgress?: (info: ProgressInfo) => void;
+  /** Cancels a download in progress (or a load still waiting its turn): the promise then rejects
+   *  with an `AbortError`. A model already compiling finishes loading. */
+  signal?: AbortSignal;
+  /** Move the bytes' buffer to the worker instead of copying it (it is detached here). */
+  transfer?: boolean;
+}
+
+/** `FastSam.segment` options plus the worker's own. */
+export interface WorkerSegmentOptions extends SegmentOptions {
+  /** Move `image.data`'s buffer to the worker instead of copying it (it is detached here). */
+  transfer?: boolean;
+}
+
+/** A mask described without its bitmap. */
+export interface MaskInfo {
+  /** Index of the instance in its segmentation, `undefined` for masks a prompt built. */
+  index: number | undefined;
+  /** Detection score. */
+  score: number;
+  /** Pixels inside the mask. */
+  area: number;
+  /** `[x1, y1, x2, y2]` in image pixels. */
+  bbox: [number, number, number, number];
+  /** Bitmap width. */
+  width: number;
+  /** Bitmap height. */
+  height: number;
+}
+
+/** A mask with its bitmap. */
+export interface MaskResult extends MaskInfo {
+  /** `width * height` bytes, row-major, 1 inside and 0 outside. */
+  data: Uint8Array;
+}
+
+/** A mask as COCO uncompressed RLE. */
+export interface RleMask extends MaskInfo {
+  rle: CocoRle;
+}
+
+/** What `everything()` answers. */
+export interface EverythingResult {
+  /** Every mask, largest first (no bitmaps: draw `overlay`, or ask `mask(index)`). */
+  masks: MaskInfo[];
+  /** All masks drawn translucent with outlines, mask size. */
+  overlay: ImageData;
+  /** Time to select the masks, ms. */
+  promptMs: number;
+  /** Time to draw the overlay, ms. */
+  renderMs: number;
+}
+
+/** What `points()` and `boxes()` answer. */
+export interface PromptResult {
+  /** The selected masks with their bitmaps. */
+  masks: MaskResult[];
+  /** Those masks drawn translucent with outlines (transparent when there are none). A merged
+   *  point mask is drawn with `colors[0]` of the overlay options, default `[30, 144, 255]`. */
+  overlay: ImageData;
+  /** Time to run the prompt, ms. */
+  promptMs: number;
+  /** Time to draw the overlay, ms. */
+  renderMs: number;
+}
+
+/**
+ * A FastSAM model running in a dedicated module worker. One instance holds one model at a time;
+ * requests run one after another in call order. Errors reject as `Error`s with the same `name`,
+ * `code` and `message` as the wasm API's (`FastSamError`).
+ */
+export class FastSamWorker {
+  /** Starts the worker. `worker`: a module Worker already running this package's `worker.js`. */
+  constructor(options?: { worker?: Worker });
+  /** The loaded model, or null before the first successful `load()`. */
+  readonly model: ModelInfo | null;
+  /** Called when a GPU failure has moved the model to the CPU (seen at the next `segment()`). */
+  onbackendchange: ((event: { backend: "cpu" | "webgpu"; reason?: string }) => void) | null;
+  /** Loads a FastSAM ONNX model from a URL (downloaded by the worker, kept in the Cache API), a
+   *  `File`/`Blob` or bytes. The current model is replaced only once the new one has loaded. */
+  load(
+    source: string | URL | Blob | ArrayBuffer | Uint8Array,
+    options?: WorkerLoadOptions,
+  ): Promise<ModelInfo>;
+  /** Runs the model once on `image`. */
+  segment(image: ImageInput, options?: WorkerSegmentOptions): Promise<WorkerSegmentation>;
+  /** Stops the worker at once: pending requests reject, the model and segmentations are gone. */
+  terminate(): void;
+}
+
+/** One model run on one image, living in the worker. Prompt it as often as needed, then `free()`. */
+export class WorkerSegmentation {
+  private constructor();
+  /** Image width in pixels. */
+  readonly width: number;
+  /** Image height in pixels. */
+  readonly height: number;
+  /** Mask width (the image width unless `maskResolution: "low"`). */
+  readonly maskWidth: number;
+  /** Mask height. */
+  readonly maskHeight: number;
+  /** Number of instances. */
+  readonly length: number;
+  /** Letterboxing time, ms. */
+  readonly preprocessMs: number;
+  /** Network time, ms. */
+  readonly inferenceMs: number;
+  /** NMS and mask assembly time, ms. */
+  readonly postprocessMs: number;
+  /** Every mask, largest first, without bitmaps, and all of them drawn as one overlay. */
+  everything(options?: { overlay?: OverlayOptions }): Promise<EverythingResult>;
+  /** Point prompt (see `Segmentation.points`). */
+  points(
+    points: Array<[number, number]>,
+    labels?: number[],
+    options?: PointOptions & { overlay?: OverlayOptions },
+  ): Promise<PromptResult>;
+  /** Box prompt (see `Segmentation.boxes`). */
+  boxes(
+    boxes: Array<[number, number, number, number]>,
+    options?: BoxOptions & { overlay?: OverlayOptions },
+  ): Promise<PromptResult>;
+  /** Instance `index` with its bitmap. */
+  mask(index: number): Promise<MaskResult>;
+  /** The boundaries of every mask as one mask with its bitmap. */
+  edges(): Promise<MaskResult>;
+  /** Masks as COCO RLE: `indices` in that order, or every mask, largest first. */
+  rle(indices?: number[]): Promise<RleMask[]>;
+  /** Instances drawn as one overlay (default: all, largest first). */
+  overlay(indices?: number[], options?: OverlayOptions): Promise<ImageData>;
+  /** Index of the smallest mask under image pixel `(x, y)`, `undefined` if none. */
+  maskAt(x: number, y: number): Promise<number | undefined>;
+  /** The `k` best-scoring boxes. */
+  proposals(k: number): Promise<Proposal[]>;
+  /** Releases the segmentation in the worker; later calls reject. */
+  free(): Promise<void>;
+}
+
+/** Whether the model at `url` (resolved against the page) is in the cache. */
+export function isModelCached(url: string | URL, cacheName?: string): Promise<boolean>;
+
+/** Deletes the model cache; resolves to whether there was one. */
+export function clearModelCache(cacheName?: string): Promise<boolean>;

@@ -1,0 +1,241 @@
+// Module Web Worker that owns the wasm model and its segmentations; `FastSamWorker` (client.js)
+// is its only intended caller.
+//
+// Protocol: the page posts `{id, type, args}`; requests run one at a time in arrival order, and
+// each is answered with `{id, result}` or `{id, error}` (a serialised FastSamError or Error), with
+// `{id, progress}` messages before the answer of a `load`. Buffers in results are transferred.
+// `{type: "cancel", id}` aborts load request `id` at once (it is not queued) if its model is still
+// queued or downloading; a model already compiling finishes loading.
+import init, { FastSam } from "./fastsam_web.js";
+import { serializeError } from "./errors.js";
+import { DEFAULT_CACHE, fetchModel, storeModel } from "./model-cache.js";
+
+/** @type {Promise<unknown> | null} */
+let wasmReady = null;
+/** @type {FastSam | null} */
+let model = null;
+/** Live segmentations by handle. */
+const segmentations = new Map();
+let nextHandle = 1;
+/** Abort controllers of the load requests not answered yet, by request id. */
+const loads = new Map();
+let queue = Promise.resolve();
+
+self.onmessage = ({ data }) => {
+  if (data.type === "cancel") {
+    loads.get(data.id)?.abort(new DOMException("Loading the model was cancelled", "AbortError"));
+    return;
+  }
+  if (data.type === "load") loads.set(data.id, new AbortController());
+  queue = queue.then(() => answer(data));
+};
+
+async function answer({ id, type, args }) {
+  try {
+    const handler = handlers[type];
+    if (!handler) throw new Error(`Unknown request type "${type}"`);
+    const [result, transfer = []] = await handler(args, id);
+    self.postMessage({ id, result }, transfer);
+  } catch (error) {
+    self.postMessage({ id, error: serializeError(error) });
+  }
+}
+
+function segmentation(handle) {
+  const seg = segmentations.get(handle);
+  if (!seg) throw new Error("This segmentation was freed");
+  return seg;
+}
+
+/** The plain description of a wasm `Mask`, with a copy of its bitmap when `withData`. */
+function describe(mask, withData = false) {
+  const info = {
+    index: mask.index,
+    score: mask.score,
+    area: mask.area,
+    bbox: Array.from(mask.bbox),
+    width: mask.width,
+    height: mask.height,
+  };
+  if (withData) info.data = mask.data();
+  return info;
+}
+
+/** `read(masks)`, then the wasm masks are freed, even if `read` throws. */
+function consume(masks, read) {
+  try {
+    return read(masks);
+  } finally {
+    for (const mask of masks) mask.free();
+  }
+}
+
+/** An `ImageData` as a cloneable object, plus the buffer to transfer. */
+function imageResult(image) {
+  return [{ data: image.data, width: image.width, height: image.height }, image.data.buffer];
+}
+
+function timed(run) {
+  const t0 = performance.now();
+  const value = run();
+  return [value, performance.now() - t0];
+}
+
+/** Where `model` runs now, and why not on WebGPU when that was asked for. */
+function backendOf(model) {
+  const info = { backend: model.backend, engine: model.engine };
+  if (model.fallbackReason !== undefined) info.fallbackReason = model.fallbackReason;
+  return info;
+}
+
+/** Fill colour of a merged point mask when the caller's overlay options name none. */
+const MERGED_FILL = [30, 144, 255];
+
+/**
+ * Draws a prompt's masks. A merged point mask is no instance (it has no index) and comes alone:
+ * it is drawn with `style.colors[0]`, the others by `Segmentation.overlay`.
+ */
+function drawPrompt(seg, masks, style = {}) {
+  if (masks.length === 1 && masks[0].index === undefined) {
+    const fill = [...(style.colors?.[0] ?? MERGED_FILL), style.alpha ?? 140];
+    const outline = style.outline === null ? undefined : (style.outline ?? [255, 255, 255, 230]);
+    return masks[0].toImageData(fill, outline);
+  }
+  return seg.overlay(
+    masks.map((m) => m.index),
+    style,
+  );
+}
+
+/** A prompt's answer: the masks with their bitmaps, and their overlay. */
+function promptResult(seg, [masks, promptMs], style) {
+  return consume(masks, () => {
+    const [image, renderMs] = timed(() => drawPrompt(seg, masks, style));
+    const described = masks.map((m) => describe(m, true));
+    const [overlay, buffer] = imageResult(image);
+    return [
+      { masks: described, overlay, promptMs, renderMs },
+      [buffer, ...described.map((m) => m.data.buffer)],
+    ];
+  });
+}
+
+/** A single mask with its bitmap, the bitmap transferred. */
+function maskResult(mask) {
+  return consume([mask], () => {
+    const described = describe(mask, true);
+    return [described, [described.data.buffer]];
+  });
+}
+
+const handlers = {
+  async load({ source, options }, id) {
+    const { signal } = loads.get(id);
+    try {
+      signal.throwIfAborted();
+      wasmReady ??= init();
+      await wasmReady;
+      const { cache, ...loadOptions } = options;
+      const cacheName = cache === false ? null : typeof cache === "string" ? cache : DEFAULT_CACHE;
+      const onProgress = (info) => self.postMessage({ id, progress: info });
+      let bytes = source;
+      let cached = false;
+      let file = "model.onnx";
+      if (typeof source === "string") {
+        file = source;
+        ({ bytes, cached } = await fetchModel(source, { cacheName, signal, onProgress }));
+      } else if (source instanceof Blob) {
+        file = source.name || file;
+        bytes = new Uint8Array(await source.arrayBuffer());
+      }
+      signal.throwIfAborted();
+      onProgress({ status: "compiling", file });
+      const loaded = await FastSam.load(bytes, loadOptions);
+      model?.free();
+      model = loaded;
+      if (typeof source === "string" && cacheName && !cached) await storeModel(source, bytes, cacheName);
+      const info = { file, ...backendOf(model), inputSize: model.inputSize, cached };
+      onProgress({ status: "ready", ...info });
+      return [info];
+    } finally {
+      loads.delete(id);
+    }
+  },
+
+  async segment({ image, options }) {
+    if (!model) throw new Error("No model is loaded: call load() first");
+    const seg = await model.segment(image, options);
+    const handle = nextHandle++;
+    segmentations.set(handle, seg);
+    const { width, height, maskWidth, maskHeight, length, preprocessMs, inferenceMs, postprocessMs } = seg;
+    return [
+      {
+        handle,
+        width,
+        height,
+        maskWidth,
+        maskHeight,
+        length,
+        preprocessMs,
+        inferenceMs,
+        postprocessMs,
+        // The backend that ran: a GPU failure moves an "auto" model to the CPU mid-session.
+        model: backendOf(model),
+      },
+    ];
+  },
+
+  everything({ handle, overlay: style }) {
+    const seg = segmentation(handle);
+    const [masks, promptMs] = timed(() => seg.everything());
+    const described = consume(masks, () => masks.map((m) => describe(m)));
+    const [image, renderMs] = timed(() => seg.overlay(undefined, style));
+    const [overlay, buffer] = imageResult(image);
+    return [{ masks: described, overlay, promptMs, renderMs }, [buffer]];
+  },
+
+  points({ handle, points, labels, options, overlay: style }) {
+    const seg = segmentation(handle);
+    const selected = timed(() => seg.points(points, labels, options));
+    return promptResult(seg, selected, style);
+  },
+
+  boxes({ handle, boxes, options, overlay: style }) {
+    const seg = segmentation(handle);
+    const selected = timed(() => seg.boxes(boxes, options));
+    return promptResult(seg, selected, style);
+  },
+
+  edges({ handle }) {
+    return maskResult(segmentation(handle).edges());
+  },
+
+  mask({ handle, index }) {
+    return maskResult(segmentation(handle).mask(index));
+  },
+
+  rle({ handle, indices }) {
+    const seg = segmentation(handle);
+    const order = indices ?? consume(seg.everything(), (all) => all.map((m) => m.index));
+    return [order.map((i) => consume([seg.mask(i)], ([m]) => ({ ...describe(m), rle: m.toRle() })))];
+  },
+
+  overlay({ handle, indices, options }) {
+    const [image, buffer] = imageResult(segmentation(handle).overlay(indices, options));
+    return [image, [buffer]];
+  },
+
+  maskAt({ handle, x, y }) {
+    return [segmentation(handle).maskAt(x, y)];
+  },
+
+  proposals({ handle, k }) {
+    return [segmentation(handle).proposals(k)];
+  },
+
+  free({ handle }) {
+    segmentations.get(handle)?.free();
+    segmentations.delete(handle);
+    return [undefined];
+  },
+};

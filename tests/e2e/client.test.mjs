@@ -1,0 +1,277 @@
+// End-to-end test of the package's worker client (`fastsam-web/worker`) used as plain ES modules:
+// a page imports pkg/client.js with <script type="module">, no bundler, and drives the fixture
+// model through every FastSamWorker and WorkerSegmentation method in headless Chromium.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { launch, newPage } from "./browser.mjs";
+import { serve } from "./server.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const models = path.join(root, "tests/fixtures/models");
+const PAGE = `<!doctype html><meta charset="utf-8"><title>client</title><link rel="icon" href="data:,">
+<script type="module">
+  import * as api from "/pkg/client.js";
+  // A 320x240 test picture: flat background, a few solid shapes.
+  const canvas = new OffscreenCanvas(320, 240);
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#d0c8b0"; ctx.fillRect(0, 0, 320, 240);
+  ctx.fillStyle = "#1060c0"; ctx.fillRect(30, 40, 120, 90);
+  ctx.fillStyle = "#c03020"; ctx.beginPath(); ctx.arc(230, 150, 55, 0, 2 * Math.PI); ctx.fill();
+  ctx.fillStyle = "#208040"; ctx.fillRect(60, 170, 90, 50);
+  window.picture = () => ctx.getImageData(0, 0, 320, 240);
+  window.fastsam = api;
+</script>`;
+
+describe("FastSamWorker from plain ES modules", () => {
+  let server;
+  let browser;
+  let page;
+
+  /** Runs `fn` in the page; a rejected error comes back as {name, code, message}. */
+  const run = (fn, arg) => page.evaluate(fn, arg);
+
+  before(async () => {
+    assert.ok(existsSync(path.join(root, "pkg/client.js")), "pkg/ is missing: run `npm run build` first");
+    server = await serve(
+      { "/pkg/": path.join(root, "pkg"), "/fixtures/": models, "/slow/": models },
+      { slow: /^\/slow\//, pages: { "/": PAGE } },
+    );
+    browser = await launch();
+    page = await newPage(await browser.newContext());
+    await page.goto(`${server.origin}/`);
+    await page.waitForFunction(() => window.fastsam !== undefined);
+    await run(() => {
+      window.catching = (promise) =>
+        promise.then(
+          (value) => ({ value }),
+          (e) => ({ error: { name: e.name, code: e.code, message: e.message, isError: e instanceof Error } }),
+        );
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("loads a model by URL with progress events, caching it", async () => {
+    const { first, second, cachedBefore, cachedAfter, cleared } = await run(async () => {
+      const { FastSamWorker, isModelCached, clearModelCache } = window.fastsam;
+      window.worker = new FastSamWorker();
+      const load = async () => {
+        const events = [];
+        const info = await window.worker.load("fixtures/tiny-640.onnx", {
+          backend: "cpu", // backend.test.mjs covers "auto" and "webgpu"
+          onProgress: (e) => events.push(e),
+        });
+        return { info, events };
+      };
+      await clearModelCache();
+      const cachedBefore = await isModelCached("fixtures/tiny-640.onnx");
+      const first = await load();
+      const second = await load();
+      const cachedAfter = await isModelCached("fixtures/tiny-640.onnx");
+      const cleared = await clearModelCache();
+      return { first, second, cachedBefore, cachedAfter, cleared };
+    });
+    const url = `${server.origin}/fixtures/tiny-640.onnx`;
+    assert.deepEqual(first.info, {
+      file: url,
+      backend: "cpu",
+      engine: "tract",
+      inputSize: 640,
+      cached: false,
+    });
+    const statuses = (events) => [...new Set(events.map((e) => e.status))];
+    assert.deepEqual(statuses(first.events), [
+      "initiate",
+      "download",
+      "progress",
+      "done",
+      "compiling",
+      "ready",
+    ]);
+    const last = first.events.filter((e) => e.status === "progress").at(-1);
+    assert.equal(last.loaded, last.total);
+    assert.equal(last.progress, 100);
+    assert.deepEqual(first.events.at(-1), { status: "ready", ...first.info });
+    assert.equal(second.info.cached, true);
+    assert.deepEqual(statuses(second.events), ["initiate", "progress", "done", "compiling", "ready"]);
+    assert.deepEqual([cachedBefore, cachedAfter, cleared], [false, true, true]);
+    assert.equal(server.hits.get("/fixtures/tiny-640.onnx"), 1);
+  });
+
+  it("refuses a model that is not FastSAM with a FastSamError, keeping the loaded one", async () => {
+    const { bad, notOnnx, model } = await run(async () => {
+      const bytes = new Uint8Array(await (await fetch("/fixtures/classifier.onnx")).arrayBuffer());
+      const bad = await window.catching(window.worker.load(bytes));
+      const notOnnx = await window.catching(
+        window.worker.load(new Blob(["not a model"]), { transfer: true }),
+      );
+      return { bad, notOnnx, model: window.worker.model };
+    });
+    for (const { error } of [bad, notOnnx]) {
+      assert.equal(error.isError, true);
+      assert.equal(error.name, "FastSamError");
+      assert.equal(error.code, "INVALID_MODEL");
+      assert.ok(error.message.length > 20);
+    }
+    assert.equal(model.inputSize, 640);
+  });
+
+  it("segments an image and answers every prompt with plain objects and transferred buffers", async () => {
+    const r = await run(async () => {
+      const image = window.picture();
+      const seg = await window.worker.segment(image, { transfer: true });
+      window.seg = seg;
+      const all = await seg.everything({ overlay: { alpha: 200 } });
+      const first = await seg.mask(all.masks[0].index);
+      const points = await seg.points([[90, 85]], [1]);
+      const perPoint = await seg.points(
+        [
+          [90, 85],
+          [230, 150],
+        ],
+        [1, 1],
+        { mode: "perPoint" },
+      );
+      const boxes = await seg.boxes([[30, 40, 150, 130]], { overlay: { colors: [[255, 0, 0]] } });
+      const rle = await seg.rle([all.masks[0].index]);
+      const overlay = await seg.overlay([all.masks[0].index], { outline: null });
+      const edges = await seg.edges();
+      const sum = (a) => a.reduce((s, v) => s + v, 0);
+      return {
+        detached: image.data.byteLength,
+        seg: {
+          width: seg.width,
+          height: seg.height,
+          maskWidth: seg.maskWidth,
+          length: seg.length,
+          timed: seg.inferenceMs > 0 && seg.postprocessMs >= 0 && seg.preprocessMs >= 0,
+        },
+        all: {
+          count: all.masks.length,
+          withData: all.masks.some((m) => "data" in m),
+          overlay: [all.overlay instanceof ImageData, all.overlay.width, all.overlay.height],
+          sorted: all.masks.every((m, i) => i === 0 || all.masks[i - 1].area >= m.area),
+        },
+        first: {
+          same: first.index === all.masks[0].index,
+          bytes: first.data.length,
+          ones: sum(first.data),
+          area: first.area,
+          bbox: first.bbox.length,
+        },
+        points: {
+          count: points.masks.length,
+          index: points.masks[0]?.index,
+          hit: points.masks[0]?.data[85 * 320 + 90],
+          opaque: points.overlay.data[(85 * 320 + 90) * 4 + 3],
+        },
+        perPoint: perPoint.masks.every((m) => Number.isInteger(m.index)),
+        boxes: {
+          count: boxes.masks.length,
+          promptMs: boxes.promptMs >= 0 && boxes.renderMs >= 0,
+          red: boxes.masks.length > 0 && boxes.overlay.data.some((v, i) => i % 4 === 0 && v === 255),
+        },
+        rle: {
+          size: rle[0].rle.size,
+          total: sum(rle[0].rle.counts),
+          ones: sum(rle[0].rle.counts.filter((_, i) => i % 2)),
+          area: rle[0].area,
+        },
+        overlay: [overlay.width, overlay.height, overlay.data.some((v, i) => i % 4 === 3 && v > 0)],
+        maskAt: await seg.maskAt(90, 85),
+        proposals: await seg.proposals(3),
+        edges: { index: edges.index, some: sum(edges.data) > 0 },
+      };
+    });
+    assert.equal(r.detached, 0, "transfer: true moved the pixels to the worker");
+    assert.deepEqual(r.seg, { width: 320, height: 240, maskWidth: 320, length: r.seg.length, timed: true });
+    assert.ok(r.seg.length > 0);
+    assert.deepEqual(r.all, {
+      count: r.seg.length,
+      withData: false,
+      overlay: [true, 320, 240],
+      sorted: true,
+    });
+    assert.deepEqual(r.first, {
+      same: true,
+      bytes: 320 * 240,
+      ones: r.first.area,
+      area: r.first.area,
+      bbox: 4,
+    });
+    assert.deepEqual(r.points, { count: 1, index: undefined, hit: 1, opaque: 140 }, "default fill alpha 140");
+    assert.equal(r.perPoint, true);
+    assert.ok(r.boxes.count >= 1 && r.boxes.promptMs && r.boxes.red);
+    assert.deepEqual(r.rle, { size: [240, 320], total: 320 * 240, ones: r.rle.area, area: r.rle.area });
+    assert.deepEqual(r.overlay, [320, 240, true]);
+    assert.ok(Number.isInteger(r.maskAt));
+    assert.ok(
+      r.proposals.length >= 1 && r.proposals.length <= 3 && r.proposals.every((p) => p.bbox.length === 4),
+    );
+    assert.deepEqual(r.edges, { index: undefined, some: true });
+  });
+
+  it("rejects bad requests with the wasm API's errors, and keeps answering", async () => {
+    const r = await run(async () => {
+      const { seg, worker, catching } = window;
+      return {
+        point: await catching(seg.points([[1000, 5]])),
+        option: await catching(seg.boxes([[0, 0, 10, 10]], { mode: "sideways" })),
+        image: await catching(worker.segment({ data: new Uint8Array(10), width: 5, height: 5 })),
+        still: (await seg.points([[90, 85]])).masks.length,
+      };
+    });
+    assert.deepEqual(
+      [r.point.error.code, r.option.error.code, r.image.error.code],
+      ["INVALID_PROMPT", "INVALID_OPTION", "INVALID_IMAGE"],
+    );
+    assert.ok(
+      [r.point, r.option, r.image].every(({ error }) => error.name === "FastSamError" && error.isError),
+    );
+    assert.match(r.point.error.message, /outside/);
+    assert.equal(r.still, 1);
+  });
+
+  it("cancels a download, frees segmentations and terminates", async () => {
+    const r = await run(async () => {
+      const { seg, worker, catching } = window;
+      await seg.free();
+      const freed = await catching(seg.everything());
+      const early = await catching(worker.load("slow/tiny-1024.onnx", { signal: AbortSignal.abort() }));
+      const controller = new AbortController();
+      const progress = (e) => e.status === "progress" && e.loaded > 0 && controller.abort();
+      const midway = await catching(
+        worker.load("slow/tiny-1024.onnx", { signal: controller.signal, onProgress: progress, cache: false }),
+      );
+      const model = worker.model.inputSize;
+      const pending = catching(worker.segment(window.picture()));
+      worker.terminate();
+      return {
+        freed,
+        early,
+        midway,
+        model,
+        pending: await pending,
+        after: await catching(worker.segment(window.picture())),
+      };
+    });
+    assert.match(r.freed.error.message, /freed/);
+    assert.equal(r.early.error.name, "AbortError");
+    assert.equal(r.midway.error.name, "AbortError");
+    assert.equal(r.model, 640, "the cancelled load left the model in place");
+    assert.match(r.pending.error.message, /terminated/);
+    assert.match(r.after.error.message, /terminated/);
+  });
+
+  it("printed no errors", () => {
+    assert.deepEqual(page.pageErrors, []);
+    assert.deepEqual(page.consoleErrors, []);
+  });
+});

@@ -1,0 +1,312 @@
+// End-to-end test of the demo page (the production build in dist/): headless Chromium loads the
+// committed fixture model, segments a sample photo in the worker, prompts it with the pointer and
+// checks the drawn masks from canvas pixels, the page's responsiveness, exports and bad inputs.
+// Screenshots of each mode go to target/e2e/. Run with `npm run test:e2e`.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { launch, newPage } from "./browser.mjs";
+import { stripedPng, truncatedModel } from "./files.mjs";
+import { alphaAt, digest, opaqueCount, opaquePixel, pagePoint } from "./pixels.mjs";
+import { serve } from "./server.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const models = path.join(root, "tests/fixtures/models");
+const shots = path.join(root, "target/e2e");
+const MODEL_URL = "/fixtures/tiny-640.onnx";
+const WAIT = { timeout: 60_000 };
+
+describe("demo page", () => {
+  let server;
+  let browser;
+  let page;
+  /** Image pixel of the sample photo that a mask covers, chosen in everything mode. */
+  let target;
+
+  /** Waits until no request to the worker is pending. */
+  const settled = () => page.waitForSelector('#stage[aria-busy="false"]', { state: "attached", ...WAIT });
+  /** Waits for the status line to match `pattern`, and returns its text. */
+  const status = async (pattern) => {
+    await page.waitForFunction(
+      (source) => new RegExp(source).test(document.getElementById("status").textContent),
+      pattern.source,
+      WAIT,
+    );
+    return page.textContent("#status");
+  };
+  const shoot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  /** Clicks image pixel `pixel` with `button`, holding `Shift` when `shift`. */
+  const clickPixel = async (pixel, { button = "left", shift = false } = {}) => {
+    const { x, y } = await pagePoint(page, pixel);
+    if (shift) await page.keyboard.down("Shift");
+    await page.mouse.click(x, y, { button });
+    if (shift) await page.keyboard.up("Shift");
+    await settled();
+  };
+
+  before(async () => {
+    assert.ok(existsSync(path.join(root, "dist/index.html")), "dist/ is missing: run `npm run build` first");
+    mkdirSync(shots, { recursive: true });
+    server = await serve({ "/": path.join(root, "dist"), "/fixtures/": models }, { slow: /\.onnx$/ });
+    browser = await launch();
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 1000 },
+      acceptDownloads: true,
+    });
+    // Main-thread heartbeat: the longest gap between 10 ms timer ticks since the last reset.
+    await context.addInitScript(() => {
+      const beat = { last: performance.now(), maxGap: 0, ticks: 0 };
+      beat.reset = () => Object.assign(beat, { last: performance.now(), maxGap: 0, ticks: 0 });
+      window.heartbeat = beat;
+      setInterval(() => {
+        const now = performance.now();
+        beat.maxGap = Math.max(beat.maxGap, now - beat.last);
+        beat.last = now;
+        beat.ticks += 1;
+      }, 10);
+    });
+    page = await newPage(context);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("downloads the model given by ?model= with a progress bar", async () => {
+    await page.goto(`${server.origin}/?model=${MODEL_URL}`);
+    await page.waitForFunction(
+      () => {
+        const bar = document.getElementById("model-bar");
+        return bar.hasAttribute("value") && bar.value > 0 && bar.value < 100;
+      },
+      null,
+      WAIT,
+    );
+    assert.match(await page.textContent("#model-progress-text"), /^\d+\.\d MB of 1\.2 MB \(\d+ %\)$/);
+    await shoot("1-download");
+    await status(/Model tiny-640\.onnx ready/);
+    assert.equal(await page.isVisible("#model-progress"), false);
+    assert.match(await page.textContent("#stat-backend"), /^(CPU|WebGPU) \(\w+\)$/);
+    assert.equal(server.hits.get(MODEL_URL), 1);
+  });
+
+  it("segments a sample photo in the worker while the main thread stays responsive", async (t) => {
+    await page.evaluate(() => window.heartbeat.reset());
+    await page.click("#samples button:has-text('Astronaut')");
+    await status(/^\d+ masks in astronaut\.jpg/);
+    await settled();
+    const { maxGap, ticks } = await page.evaluate(() => window.heartbeat);
+    const inferenceMs = parseFloat(await page.textContent("#stat-inference"));
+    assert.ok(inferenceMs > 0, "the model run time is shown");
+    t.diagnostic(
+      `model run ${inferenceMs} ms; longest main-thread gap ${maxGap.toFixed(1)} ms over ${ticks} ticks`,
+    );
+    // The model runs in the worker: the page's timers keep ticking through it.
+    assert.ok(ticks >= 5, `the heartbeat ticked ${ticks} times`);
+    assert.ok(
+      maxGap < 100 && maxGap < inferenceMs / 2,
+      `main thread blocked ${maxGap.toFixed(0)} ms during a ${inferenceMs} ms model run`,
+    );
+    for (const id of ["stat-preprocess", "stat-postprocess", "stat-prompt"]) {
+      assert.match(await page.textContent(`#${id}`), /\d ms/);
+    }
+  });
+
+  it("everything mode draws every mask and highlights the one under the pointer", async () => {
+    const [w, h] = await page.evaluate(() => [
+      document.getElementById("layer-masks").width,
+      document.getElementById("layer-masks").height,
+    ]);
+    assert.deepEqual([w, h], [512, 512]);
+    const covered = await opaqueCount(page, "layer-masks");
+    assert.ok(covered > 0.2 * w * h, `the overlay covers ${covered} of ${w * h} pixels`);
+    target = await opaquePixel(page, "layer-masks", [w / 2, h / 2]);
+    assert.ok(target, "some mask is drawn");
+    const { x, y } = await pagePoint(page, target);
+    await page.mouse.move(x, y);
+    await status(/^Mask \d+: score/);
+    await settled();
+    assert.ok(
+      (await alphaAt(page, "layer-highlight", target)) > 0,
+      "the hovered mask is highlighted under the pointer",
+    );
+    await shoot("2-everything");
+    // A click selects the mask: it stays highlighted when the pointer leaves.
+    await clickPixel(target);
+    await page.mouse.move(1, 1);
+    await status(/masks in astronaut\.jpg/);
+    await settled();
+    assert.ok((await alphaAt(page, "layer-highlight", target)) > 0, "the selected mask stays highlighted");
+  });
+
+  it("points mode: click adds an object, shift-click a background point, undo and clear", async () => {
+    await page.click("button[data-mode=points]");
+    await settled();
+    assert.equal(await opaqueCount(page, "layer-masks"), 0, "no prompt, no mask");
+    await clickPixel(target);
+    assert.ok((await alphaAt(page, "layer-masks", target)) > 0, "the clicked pixel is inside the mask");
+    assert.ok((await alphaAt(page, "layer-prompts", target)) > 0, "the point is drawn");
+    const onePoint = await digest(page, "layer-masks");
+    const below = await opaquePixel(page, "layer-masks", [target[0], Math.min(target[1] + 150, 511)]);
+    assert.notDeepEqual(below, target);
+    await clickPixel(below, { shift: true });
+    assert.equal(await alphaAt(page, "layer-masks", below), 0, "the background point erased its masks");
+    assert.equal(
+      await page.textContent("#status"),
+      "2 points: 1 mask, " + (await opaqueCount(page, "layer-masks")) + " px.",
+    );
+    assert.notEqual(await digest(page, "layer-masks"), onePoint);
+    await shoot("3-points");
+    await page.click("#undo");
+    await settled();
+    assert.equal(await digest(page, "layer-masks"), onePoint, "undo restores the one-point mask");
+    await page.click("#clear");
+    await settled();
+    assert.equal(await opaqueCount(page, "layer-masks"), 0);
+    await clickPixel(target, { button: "right" });
+    assert.equal(await alphaAt(page, "layer-masks", target), 0, "right-click is a background point");
+    await page.click("#clear");
+    await settled();
+    await clickPixel(target);
+  });
+
+  it("box mode: a dragged box selects a mask inside it, several boxes add up", async () => {
+    await page.click("button[data-mode=box]");
+    await settled();
+    const drag = async ([x1, y1, x2, y2]) => {
+      const a = await pagePoint(page, [x1, y1]);
+      const b = await pagePoint(page, [x2, y2]);
+      await page.mouse.move(a.x, a.y);
+      await page.mouse.down();
+      await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2);
+      await page.mouse.move(b.x, b.y);
+      await page.mouse.up();
+      await settled();
+    };
+    const clamp = (v) => Math.min(Math.max(v, 0), 511);
+    const box = [target[0] - 60, target[1] - 60, target[0] + 60, target[1] + 60].map(clamp);
+    await drag(box);
+    const inside = await opaqueCount(page, "layer-masks", [box[0], box[1], box[2] + 1, box[3] + 1]);
+    assert.ok(inside > 0, "mask pixels inside the dragged box");
+    const oneBox = await digest(page, "layer-masks");
+    await drag([40, 40, 200, 160]);
+    assert.ok(
+      (await opaqueCount(page, "layer-masks", [40, 40, 201, 161])) > 0,
+      "mask pixels inside the second box",
+    );
+    assert.notEqual(await digest(page, "layer-masks"), oneBox, "the second box added a mask");
+    await shoot("4-box");
+  });
+
+  it("exports the selected masks as PNG and all masks as COCO RLE JSON", async () => {
+    const [png] = await Promise.all([page.waitForEvent("download", WAIT), page.click("#export-png")]);
+    assert.equal(png.suggestedFilename(), "astronaut-mask.png");
+    const bytes = readFileSync(await png.path());
+    assert.equal(bytes.subarray(1, 4).toString(), "PNG");
+    assert.deepEqual([bytes.readUInt32BE(16), bytes.readUInt32BE(20)], [512, 512]);
+
+    const [json] = await Promise.all([page.waitForEvent("download", WAIT), page.click("#export-coco")]);
+    const coco = JSON.parse(readFileSync(await json.path(), "utf8"));
+    assert.deepEqual(coco.images, [{ id: 1, file_name: "astronaut.jpg", width: 512, height: 512 }]);
+    assert.equal(coco.annotations.length, 300);
+    for (const a of coco.annotations) {
+      assert.deepEqual(a.segmentation.size, [512, 512]);
+      assert.equal(
+        a.segmentation.counts.reduce((s, c) => s + c, 0),
+        512 * 512,
+      );
+      const ones = a.segmentation.counts.filter((_, i) => i % 2 === 1).reduce((s, c) => s + c, 0);
+      assert.equal(ones, a.area);
+    }
+  });
+
+  it("refuses a corrupt model and a non-FastSAM model, keeping the loaded one", async () => {
+    const before = await digest(page, "layer-masks");
+    await page.setInputFiles("#model-file", {
+      name: "broken.onnx",
+      mimeType: "application/octet-stream",
+      buffer: truncatedModel(path.join(models, "tiny-640.onnx")),
+    });
+    assert.match(
+      await status(/Could not load/),
+      /Could not load “broken\.onnx”: this is not a FastSAM ONNX model/,
+    );
+    await shoot("5-corrupt-model");
+    await page.setInputFiles("#model-file", path.join(models, "classifier.onnx"));
+    assert.match(await status(/Could not load “classifier/), /not a FastSAM ONNX model/);
+    assert.equal(await page.isVisible("#model-progress"), false);
+    // The page still works with the model and masks it had.
+    assert.equal(await digest(page, "layer-masks"), before);
+    await page.click("#undo");
+    await settled();
+    assert.notEqual(await digest(page, "layer-masks"), before, "prompts still answer");
+  });
+
+  it("refuses a file that is not an image, keeping the current one", async () => {
+    await page.setInputFiles("#image-file", {
+      name: "notes.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("not a picture"),
+    });
+    assert.match(
+      await status(/Could not open/),
+      /Could not open “notes\.txt”: it is not an image this browser can read/,
+    );
+    await shoot("6-not-an-image");
+    await page.click("button[data-mode=points]");
+    await clickPixel(target);
+    assert.ok((await alphaAt(page, "layer-masks", target)) > 0, "the previous image still answers prompts");
+  });
+
+  it("downscales a huge image with a message, and opens dropped and pasted images", async () => {
+    await page.click("button[data-mode=everything]");
+    await page.setInputFiles("#image-file", {
+      name: "huge.png",
+      mimeType: "image/png",
+      buffer: stripedPng(6000, 4000),
+    });
+    assert.match(await status(/masks in huge\.png/), /^6000×4000 image downscaled to 2048×1365/);
+    await settled();
+    assert.equal(await page.evaluate(() => document.getElementById("layer-image").width), 2048);
+    assert.ok((await opaqueCount(page, "layer-masks")) > 0);
+    await shoot("7-huge-image");
+    // Drag-and-drop and paste hand the page a File, as a browser does.
+    const jpeg = [...readFileSync(path.join(root, "www/static/samples/chelsea.jpg"))];
+    for (const [kind, name] of [
+      ["drop", "dropped.jpg"],
+      ["paste", "pasted.jpg"],
+    ]) {
+      await page.evaluate(
+        ([kind, name, bytes]) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([new Uint8Array(bytes)], name, { type: "image/jpeg" }));
+          const event =
+            kind === "drop"
+              ? new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true })
+              : new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true });
+          document.body.dispatchEvent(event);
+        },
+        [kind, name, jpeg],
+      );
+      await status(new RegExp(`masks in ${name.replace(".", "\\.")}`));
+      await settled();
+      assert.equal(await page.evaluate(() => document.getElementById("layer-image").width), 451);
+    }
+  });
+
+  it("reloads the model from the Cache API without downloading it again", async () => {
+    await page.reload();
+    await status(/Model tiny-640\.onnx ready/);
+    assert.match(await page.textContent("#model-progress-text"), /^From the cache: tiny-640\.onnx/);
+    assert.equal(server.hits.get(MODEL_URL), 1, "the model was downloaded once");
+  });
+
+  it("printed no errors", () => {
+    assert.deepEqual(page.pageErrors, []);
+    assert.deepEqual(page.consoleErrors, []);
+  });
+});

@@ -1,0 +1,132 @@
+// Time and memory of FastSAM runs in headless Chromium through the package's JS API (pkg/ must be
+// built: `npm run build:wasm`). For each model and backend: load, one warm-up run, then N timed
+// runs of `segment()` on one image; reports the model run time (median, min), the wasm memory after
+// load and after the runs, and the peak resident memory of Chromium's GPU process (where WebGPU
+// buffers live; with SwiftShader that is plain CPU memory, so it bounds the GPU memory used).
+//
+//   node tools/browser_run.mjs --models ../shared/models/fastsam-s-bench-640.onnx \
+//       --image www/static/samples/astronaut.jpg --backends webgpu,cpu --runs 3
+//
+// SwiftShader (the only WebGPU adapter on machines without a GPU) is a correctness device: its
+// times say nothing about a real GPU.
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { launch, newPage } from "../tests/e2e/browser.mjs";
+import { serve } from "../tests/e2e/server.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+function parseArgs(argv) {
+  const args = { models: [], image: "www/static/samples/astronaut.jpg", backends: ["webgpu", "cpu"], runs: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    const next = () => argv[++i];
+    if (argv[i] === "--models") while (argv[i + 1] && !argv[i + 1].startsWith("--")) args.models.push(next());
+    else if (argv[i] === "--image") args.image = next();
+    else if (argv[i] === "--backends") args.backends = next().split(",");
+    else if (argv[i] === "--runs") args.runs = Number(next());
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  if (!args.models.length) throw new Error("--models a.onnx [b.onnx ...] is required");
+  return args;
+}
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>run</title><link rel="icon" href="data:,">
+<script type="module">
+  import init, { FastSam } from "/pkg/fastsam_web.js";
+  const wasm = await init();
+  const memory = () => wasm.memory.buffer.byteLength;
+  window.measure = async ({ model, image, backend, runs }) => {
+    const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
+    const bitmap = await createImageBitmap(await (await fetch(image)).blob());
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext("2d");
+    ctx.drawImage(bitmap, 0, 0);
+    const pixels = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    const t0 = performance.now();
+    const fastsam = await FastSam.load(bytes, { backend });
+    const loadMs = performance.now() - t0;
+    const afterLoad = memory();
+    const times = [];
+    let masks = 0;
+    for (let i = 0; i <= runs; i++) {
+      const seg = await fastsam.segment(pixels);
+      if (i > 0) times.push(seg.inferenceMs);
+      masks = seg.length;
+      seg.free();
+    }
+    const result = { backend: fastsam.backend, engine: fastsam.engine, loadMs, times, masks,
+      wasmAfterLoad: afterLoad, wasmAfterRuns: memory() };
+    fastsam.free();
+    return result;
+  };
+  window.ready = true;
+</script>`;
+
+/** Peak resident memory (VmHWM, bytes) of the browser's GPU process, or null. */
+function gpuProcessPeak(browserPid) {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const parent = Number(/PPid:\s+(\d+)/.exec(status)?.[1]);
+      if (cmdline.includes("--type=gpu-process") && (browserPid === undefined || parent === browserPid)) {
+        return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
+      }
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return null;
+}
+
+const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const mb = (b) => (b === null ? "n/a" : `${(b / 2 ** 20).toFixed(0)} MiB`);
+
+const args = parseArgs(process.argv.slice(2));
+const routes = { "/pkg/": path.join(root, "pkg") };
+args.models.forEach((m, i) => (routes[`/m${i}/`] = path.dirname(path.resolve(m))));
+routes["/img/"] = path.dirname(path.resolve(args.image));
+const server = await serve(routes, { pages: { "/": PAGE } });
+const rows = [];
+try {
+  for (const [i, model] of args.models.entries()) {
+    for (const backend of args.backends) {
+      // A fresh browser per row, so the GPU process's peak belongs to this model and backend.
+      const browser = await launch({ webgpu: backend !== "cpu" });
+      try {
+        const page = await newPage(await browser.newContext());
+        page.setDefaultTimeout(0);
+        await page.goto(`${server.origin}/`);
+        await page.waitForFunction(() => window.ready === true);
+        const r = await page.evaluate((o) => window.measure(o), {
+          model: `/m${i}/${path.basename(model)}`,
+          image: `/img/${path.basename(args.image)}`,
+          backend,
+          runs: args.runs,
+        });
+        const pid = browser.process?.()?.pid;
+        const row = {
+          model: path.basename(model),
+          ...r,
+          medianMs: median(r.times),
+          minMs: Math.min(...r.times),
+          gpuProcessPeak: backend === "cpu" ? null : gpuProcessPeak(pid),
+        };
+        rows.push(row);
+        console.log(
+          `${row.model} ${row.backend}/${row.engine}: median ${row.medianMs.toFixed(0)} ms, min ${row.minMs.toFixed(0)} ms ` +
+            `(${args.runs} runs after 1 warm-up, ${row.masks} masks); load ${row.loadMs.toFixed(0)} ms; ` +
+            `wasm memory ${mb(row.wasmAfterLoad)} after load, ${mb(row.wasmAfterRuns)} after the runs; ` +
+            `GPU process peak ${mb(row.gpuProcessPeak)}`,
+        );
+      } finally {
+        await browser.close();
+      }
+    }
+  }
+} finally {
+  await server.close();
+}
+console.log(JSON.stringify({ browser: "Debian chromium (headless)", rows }, null, 2));
