@@ -19,3 +19,4 @@ cargo test
 step "browser tests (headless Chromium)"
 wasm-pack test --release --headless --chrome
 step "end-to-end tests (demo and worker client in headless Chromium)"; npm run test:e2e
+step "benchmark page smoke run (fixture model, every row once; no timing asserted)"; node scripts/bench.mjs --smoke --no-build

@@ -1,0 +1,72 @@
+// Benchmark worker for this package: loads the model on `job.backend`, segments the image
+// `warmup + runs` times and reports the package's own timings (pre-processing, model run,
+// post-processing); with `promptRuns`, also times each prompt on the last segmentation.
+import init, { FastSam } from "../pkg/fastsam_web.js";
+import { fetchBytes, loadImage, serveJob } from "./common.js";
+
+serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup, promptRuns = 0 }) => {
+  await init();
+  const [bytes, image] = await Promise.all([fetchBytes(modelUrl), loadImage(imageUrl, size)]);
+  const loadStart = performance.now();
+  const model = await FastSam.load(bytes, { backend });
+  const loadMs = performance.now() - loadStart;
+  try {
+    if (model.backend !== backend) throw new Error(`asked for ${backend}, got ${model.backend}: ${model.fallbackReason}`);
+    const times = { preprocess: [], inference: [], postprocess: [] };
+    let seg = null;
+    try {
+      for (let i = 0; i < warmup + runs; i++) {
+        seg?.free();
+        seg = await model.segment(image);
+        if (i < warmup) continue;
+        times.preprocess.push(seg.preprocessMs);
+        times.inference.push(seg.inferenceMs);
+        times.postprocess.push(seg.postprocessMs);
+      }
+      return {
+        backend: model.backend,
+        engine: model.engine,
+        inputSize: model.inputSize,
+        width: image.width,
+        height: image.height,
+        masks: seg.length,
+        loadMs,
+        times,
+        prompts: promptRuns > 0 ? timePrompts(seg, promptRuns) : undefined,
+      };
+    } finally {
+      seg?.free();
+    }
+  } finally {
+    model.free();
+  }
+});
+
+/**
+ * Times every prompt `runs` times on `seg`, in ms. Points are the centres, and boxes the boxes,
+ * of the three best detections (repeated when there are fewer; the whole image when none).
+ */
+function timePrompts(seg, runs) {
+  const picks = seg.proposals(3).map((p) => Array.from(p.bbox));
+  if (picks.length === 0) picks.push([0, 0, seg.width - 1, seg.height - 1]);
+  while (picks.length < 3) picks.push(picks[picks.length - 1]);
+  const centres = picks.map(([x1, y1, x2, y2]) => [(x1 + x2) / 2, (y1 + y2) / 2]);
+  const prompts = {
+    everything: () => seg.everything(),
+    "1 point": () => seg.points([centres[0]], [1]),
+    "3 points (+, +, -)": () => seg.points(centres, [1, 1, 0]),
+    "1 box": () => seg.boxes([picks[0]]),
+    "3 boxes": () => seg.boxes(picks),
+  };
+  const times = {};
+  for (const [name, prompt] of Object.entries(prompts)) {
+    times[name] = [];
+    for (let i = 0; i < runs; i++) {
+      const start = performance.now();
+      const masks = prompt();
+      times[name].push(performance.now() - start);
+      for (const mask of masks) mask.free();
+    }
+  }
+  return times;
+}
