@@ -32,6 +32,7 @@ impl FastSamJs {
             js_sys::Object,
         >,
     ) -> Result<FastSamJs, JsValue> {
+        super::run_static_constructors();
         let options: LoadOptions = convert::options(options, "load options")?;
         let request = Request::parse(options.backend.as_deref()).map_err(to_js)?;
         let bytes = convert::model_bytes(&bytes)?;
