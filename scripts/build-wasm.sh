@@ -6,5 +6,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fastsam-web/target}
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 wasm-pack build --release --target web --out-dir pkg --out-name fastsam_web "$@"
+# Function names (~5 MB) are debugging aid only: the published module goes without them.
+node scripts/strip-wasm-names.mjs pkg/fastsam_web_bg.wasm
 # wasm-pack writes a .gitignore of '*' into pkg/; the package files are generated, never committed.
 node scripts/pkg-metadata.mjs
