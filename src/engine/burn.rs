@@ -10,7 +10,7 @@ use tract_onnx::pb;
 
 use super::graph::{Signature, inspect};
 use super::tract::decode_onnx;
-use super::{Engine, RawOutputs};
+use super::{Engine, RawOutputs, check_input};
 use crate::error::{Error, Result};
 use crate::model::network::FastSamNet;
 use crate::model::weights::Weights;
@@ -66,13 +66,7 @@ impl BurnEngine {
 
     /// Queues the network on the device and returns a transaction reading both outputs.
     fn run(&self, input: &[f32]) -> Result<Transaction> {
-        let s = self.signature.input_size as usize;
-        if input.len() != 3 * s * s {
-            return Err(Error::Inference(format!(
-                "input has {} values, the model needs 3 x {s} x {s}",
-                input.len()
-            )));
-        }
+        let s = check_input(input, self.signature.input_size)?;
         let x = Tensor::<4>::from_data(TensorData::new(input.to_vec(), [1, 3, s, s]), &self.device);
         let (detections, prototypes) = self.net.forward(x);
         Ok(Transaction::default()

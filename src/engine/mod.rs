@@ -55,6 +55,18 @@ impl RawOutputs {
     }
 }
 
+/// Checks that `input` is a planar RGB `size` x `size` image; returns the side.
+pub(crate) fn check_input(input: &[f32], size: u32) -> Result<usize> {
+    let s = size as usize;
+    if input.len() != 3 * s * s {
+        return Err(Error::Inference(format!(
+            "input has {} values, the model needs 3 x {s} x {s}",
+            input.len()
+        )));
+    }
+    Ok(s)
+}
+
 /// What every inference engine provides.
 pub trait Engine {
     /// A short name for reports ("tract", "burn-wgpu", ...).

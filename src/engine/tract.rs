@@ -6,7 +6,7 @@ use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
 use super::graph::{InputType, Signature, inspect};
-use super::{Engine, RawOutputs};
+use super::{Engine, RawOutputs, check_input};
 use crate::error::{Error, Result};
 
 type Plan = Arc<TypedRunnableModel>;
@@ -113,13 +113,7 @@ impl Engine for TractEngine {
     }
 
     fn infer(&self, input: &[f32]) -> Result<RawOutputs> {
-        let s = self.signature.input_size as usize;
-        if input.len() != 3 * s * s {
-            return Err(Error::Inference(format!(
-                "input has {} values, the model needs 3 x {s} x {s}",
-                input.len()
-            )));
-        }
+        let s = check_input(input, self.signature.input_size)?;
         let fail = |e: TractError| Error::Inference(root_cause(&e));
         let mut tensor = Tensor::from_shape(&[1, 3, s, s], input).map_err(fail)?;
         if self.signature.input_type == InputType::F16 {
