@@ -8,6 +8,9 @@ import type {
   PointOptions,
   Proposal,
   SegmentOptions,
+  TextEncoderOptions,
+  TextOptions,
+  TextScore,
 } from "./fastsam_web.js";
 
 /** Model loading progress, in the shape transformers.js reports it (`file`: the URL or file name).
@@ -28,7 +31,9 @@ export type ProgressInfo =
     }
   | { status: "done"; file: string; /** Read from the Cache API, not downloaded. */ cached: boolean }
   | { status: "compiling"; file: string }
-  | ({ status: "ready" } & ModelInfo);
+  | ({ status: "ready" } & ModelInfo)
+  /** `loadTextEncoder`'s last two events (`file` is "text encoder"). */
+  | { status: "ready"; file: "text encoder"; backend: "webgpu" | "cpu"; fallbackReason?: string };
 
 /** The loaded model. */
 export interface ModelInfo {
@@ -44,6 +49,8 @@ export interface ModelInfo {
   inputSize: number;
   /** Whether the bytes came from the Cache API instead of the network. */
   cached: boolean;
+  /** Where the text encoder runs, once `loadTextEncoder` has loaded one. */
+  textBackend?: "webgpu" | "cpu";
 }
 
 /** `FastSam.load` options plus the worker's own. */
@@ -58,6 +65,27 @@ export interface WorkerLoadOptions extends LoadOptions {
   signal?: AbortSignal;
   /** Move the bytes' buffer to the worker instead of copying it (it is detached here). */
   transfer?: boolean;
+}
+
+/** Where each file of the text prompt's CLIP model comes from: a URL (downloaded by the worker with
+ *  progress, kept in the Cache API), a `File`/`Blob`, or the bytes. */
+export interface TextEncoderSources {
+  /** clip-image.onnx */
+  image: string | URL | Blob | ArrayBuffer | Uint8Array;
+  /** clip-text.onnx */
+  text: string | URL | Blob | ArrayBuffer | Uint8Array;
+  /** clip-bpe.txt.gz */
+  vocab: string | URL | Blob | ArrayBuffer | Uint8Array;
+}
+
+/** `FastSam.loadTextEncoder` options plus the worker's own. */
+export interface WorkerTextEncoderOptions extends TextEncoderOptions {
+  /** As `WorkerLoadOptions.cache`. */
+  cache?: boolean | string;
+  /** Called with each progress event (one file after the other). */
+  onProgress?: (info: ProgressInfo) => void;
+  /** Cancels the downloads. */
+  signal?: AbortSignal;
 }
 
 /** `FastSam.segment` options plus the worker's own. */
@@ -136,6 +164,11 @@ export class FastSamWorker {
     source: string | URL | Blob | ArrayBuffer | Uint8Array,
     options?: WorkerLoadOptions,
   ): Promise<ModelInfo>;
+  /** Loads CLIP for the text prompt (after `load()`). */
+  loadTextEncoder(
+    sources: TextEncoderSources,
+    options?: WorkerTextEncoderOptions,
+  ): Promise<{ backend: "webgpu" | "cpu"; fallbackReason?: string }>;
   /** Runs the model once on `image`. */
   segment(image: ImageInput, options?: WorkerSegmentOptions): Promise<WorkerSegmentation>;
   /** Stops the worker at once: pending requests reject, the model and segmentations are gone. */
@@ -174,6 +207,14 @@ export class WorkerSegmentation {
     boxes: Array<[number, number, number, number]>,
     options?: BoxOptions & { overlay?: OverlayOptions },
   ): Promise<PromptResult>;
+  /** Text prompt (see `Segmentation.text`; needs `loadTextEncoder`). The first call embeds every
+   *  mask's region; later ones only the sentences. */
+  text(
+    prompt: string | string[],
+    options?: TextOptions & { overlay?: OverlayOptions },
+  ): Promise<PromptResult>;
+  /** The CLIP scores behind `text()`, per sentence and mask. */
+  textScores(prompt: string | string[]): Promise<TextScore[][]>;
   /** Instance `index` with its bitmap. */
   mask(index: number): Promise<MaskResult>;
   /** The boundaries of every mask as one mask with its bitmap. */

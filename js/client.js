@@ -84,6 +84,29 @@ export class FastSamWorker {
   }
 
   /**
+   * Loads CLIP for the text prompt (`WorkerSegmentation.text`), after `load()`. Each of
+   * `sources.image` (clip-image.onnx), `sources.text` (clip-text.onnx) and `sources.vocab`
+   * (clip-bpe.txt.gz) is a URL (downloaded by the worker with progress, kept in the Cache API), a
+   * `File`/`Blob`, or the bytes.
+   * @param {import("./client.js").TextEncoderSources} sources
+   * @param {import("./client.js").WorkerTextEncoderOptions} [options]
+   * @returns {Promise<{backend: "webgpu" | "cpu", fallbackReason?: string}>}
+   */
+  async loadTextEncoder(sources, { onProgress, signal, ...options } = {}) {
+    signal?.throwIfAborted();
+    const resolved = {};
+    for (const part of ["image", "text", "vocab"]) {
+      const source = sources?.[part];
+      if (source === undefined) throw new TypeError(`loadTextEncoder: sources.${part} is missing`);
+      resolved[part] =
+        typeof source === "string" || source instanceof URL ? new URL(source, baseUrl()).href : source;
+    }
+    const info = await this.#call("loadTextEncoder", { sources: resolved, options }, [], { onProgress, signal });
+    if (this.#model) this.#model = { ...this.#model, textBackend: info.backend };
+    return info;
+  }
+
+  /**
    * Runs the model once on `image`.
    * @param {import("./fastsam_web.js").ImageInput} image `ImageData` or `{data, width, height}`
    *   (RGBA or RGB bytes)
@@ -209,6 +232,28 @@ export class WorkerSegmentation {
    */
   async boxes(boxes, { overlay, ...options } = {}) {
     return withImage(await this.#request("boxes", { boxes, options, overlay }));
+  }
+
+  /**
+   * Text prompt (see `Segmentation.text`; needs `FastSamWorker.loadTextEncoder`): the best mask
+   * per sentence, or with `threshold` every mask passing it, with bitmaps and their overlay. The
+   * first call embeds every mask's region (slow: one CLIP image-encoder run per mask); later ones
+   * only the sentences.
+   * @param {string | string[]} prompt
+   * @param {import("./fastsam_web.js").TextOptions & {overlay?: OverlayOptions}} [options]
+   * @returns {Promise<import("./client.js").PromptResult>}
+   */
+  async text(prompt, { overlay, ...options } = {}) {
+    return withImage(await this.#request("text", { prompt, options, overlay }));
+  }
+
+  /**
+   * The CLIP scores behind `text()`, per sentence and mask.
+   * @param {string | string[]} prompt
+   * @returns {Promise<import("./fastsam_web.js").TextScore[][]>}
+   */
+  textScores(prompt) {
+    return this.#request("textScores", { prompt });
   }
 
   /**

@@ -3,7 +3,7 @@
 //
 // Protocol: the page posts `{id, type, args}`; requests run one at a time in arrival order, and
 // each is answered with `{id, result}` or `{id, error}` (a serialised FastSamError or Error), with
-// `{id, progress}` messages before the answer of a `load`. Buffers in results are transferred.
+// `{id, progress}` messages before the answer of a `load` or `loadTextEncoder`. Buffers in results are transferred.
 // `{type: "cancel", id}` aborts load request `id` at once (it is not queued) if its model is still
 // queued or downloading; a model already compiling finishes loading.
 import init, { FastSam } from "./fastsam_web.js";
@@ -26,7 +26,7 @@ self.onmessage = ({ data }) => {
     loads.get(data.id)?.abort(new DOMException("Loading the model was cancelled", "AbortError"));
     return;
   }
-  if (data.type === "load") loads.set(data.id, new AbortController());
+  if (data.type === "load" || data.type === "loadTextEncoder") loads.set(data.id, new AbortController());
   queue = queue.then(() => answer(data));
 };
 
@@ -101,10 +101,8 @@ function drawPrompt(seg, masks, style = {}) {
     const outline = style.outline === null ? undefined : (style.outline ?? [255, 255, 255, 230]);
     return masks[0].toImageData(fill, outline);
   }
-  return seg.overlay(
-    masks.map((m) => m.index),
-    style,
-  );
+  // A text prompt may pick one mask for several sentences: draw it once.
+  return seg.overlay([...new Set(masks.map((m) => m.index))], style);
 }
 
 /** A prompt's answer: the masks with their bitmaps, and their overlay. */
@@ -160,6 +158,52 @@ const handlers = {
     } finally {
       loads.delete(id);
     }
+  },
+
+  async loadTextEncoder({ sources, options }, id) {
+    const { signal } = loads.get(id);
+    try {
+      if (!model) throw new Error("No model is loaded: call load() first");
+      const { cache, ...textOptions } = options;
+      const cacheName = cache === false ? null : typeof cache === "string" ? cache : DEFAULT_CACHE;
+      const onProgress = (info) => self.postMessage({ id, progress: info });
+      const files = {};
+      /** Downloads to cache once the encoder has loaded (a refused file is not kept). */
+      const toStore = [];
+      for (const part of ["image", "text", "vocab"]) {
+        const source = sources[part];
+        if (typeof source === "string") {
+          const { bytes, cached } = await fetchModel(source, { cacheName, signal, onProgress });
+          if (cacheName && !cached) toStore.push([source, bytes]);
+          files[part] = bytes;
+        } else if (source instanceof Blob) {
+          files[part] = new Uint8Array(await source.arrayBuffer());
+        } else {
+          files[part] = source;
+        }
+        signal.throwIfAborted();
+      }
+      onProgress({ status: "compiling", file: "text encoder" });
+      await model.loadTextEncoder(files, textOptions);
+      for (const [url, bytes] of toStore) await storeModel(url, bytes, cacheName);
+      const info = { backend: model.textBackend };
+      if (model.textFallbackReason !== undefined) info.fallbackReason = model.textFallbackReason;
+      onProgress({ status: "ready", file: "text encoder", ...info });
+      return [info];
+    } finally {
+      loads.delete(id);
+    }
+  },
+
+  async text({ handle, prompt, options, overlay: style }) {
+    const seg = segmentation(handle);
+    const t0 = performance.now();
+    const masks = await seg.text(prompt, options);
+    return promptResult(seg, [masks, performance.now() - t0], style);
+  },
+
+  async textScores({ handle, prompt }) {
+    return [await segmentation(handle).textScores(prompt)];
   },
 
   async segment({ image, options }) {

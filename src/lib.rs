@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: image bytes -> letterboxed tensor -> engine (raw `output0`, `output1`) ->
 //! detections -> masks -> prompt selection -> bitmaps. The model runs once per image; every prompt
-//! is a cheap selection over the masks of that run.
+//! is a cheap selection over the masks of that run. The text prompt ([`clip`]) scores each mask's
+//! image region against a sentence with CLIP.
 //!
 //! ```no_run
 //! use fastsam_web::{FastSam, ImageView, PixelFormat, SegmentOptions};
@@ -15,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod clip;
 pub mod engine;
 pub mod error;
 pub mod image;

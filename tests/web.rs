@@ -16,6 +16,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[path = "web/gpu.rs"]
 mod gpu;
+#[path = "web/text.rs"]
+mod text;
 
 const MODEL: &[u8] = include_bytes!("fixtures/models/tiny-640.onnx");
 const CLASSIFIER: &[u8] = include_bytes!("fixtures/models/classifier.onnx");

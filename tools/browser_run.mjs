@@ -7,6 +7,10 @@
 //   node tools/browser_run.mjs --models ../shared/models/fastsam-s-bench-640.onnx \
 //       --image www/static/samples/astronaut.jpg --backends webgpu,cpu --runs 3
 //
+// `--clip DIR` (clip-image.onnx, clip-text.onnx, clip-bpe.txt.gz from tools/clip_export.py) also
+// times the text prompt on the last segmentation: loading CLIP, the first `text()` (every mask's
+// region through the image encoder) and a further sentence (the text encoder only).
+//
 // SwiftShader (the only WebGPU adapter on machines without a GPU) is a correctness device: its
 // times say nothing about a real GPU.
 import { readFileSync, readdirSync } from "node:fs";
@@ -19,13 +23,20 @@ import { serve } from "../tests/e2e/server.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 function parseArgs(argv) {
-  const args = { models: [], image: "www/static/samples/astronaut.jpg", backends: ["webgpu", "cpu"], runs: 3 };
+  const args = {
+    models: [],
+    image: "www/static/samples/astronaut.jpg",
+    backends: ["webgpu", "cpu"],
+    runs: 3,
+    clip: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const next = () => argv[++i];
     if (argv[i] === "--models") while (argv[i + 1] && !argv[i + 1].startsWith("--")) args.models.push(next());
     else if (argv[i] === "--image") args.image = next();
     else if (argv[i] === "--backends") args.backends = next().split(",");
     else if (argv[i] === "--runs") args.runs = Number(next());
+    else if (argv[i] === "--clip") args.clip = next();
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!args.models.length) throw new Error("--models a.onnx [b.onnx ...] is required");
@@ -37,7 +48,8 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>run</title><link rel="
   import init, { FastSam } from "/pkg/fastsam_web.js";
   const wasm = await init();
   const memory = () => wasm.memory.buffer.byteLength;
-  window.measure = async ({ model, image, backend, runs }) => {
+  const fetchBytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+  window.measure = async ({ model, image, backend, runs, clip }) => {
     const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
     const bitmap = await createImageBitmap(await (await fetch(image)).blob());
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
@@ -50,14 +62,35 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>run</title><link rel="
     const afterLoad = memory();
     const times = [];
     let masks = 0;
+    let text = null;
     for (let i = 0; i <= runs; i++) {
+      // The text encoder loads before the last run: segmentations keep their image only then.
+      let clipLoadMs = 0;
+      if (clip && i === runs) {
+        const files = { image: await fetchBytes(clip + "clip-image.onnx"),
+          text: await fetchBytes(clip + "clip-text.onnx"), vocab: await fetchBytes(clip + "clip-bpe.txt.gz") };
+        const t = performance.now();
+        await fastsam.loadTextEncoder(files, { backend });
+        clipLoadMs = performance.now() - t;
+      }
       const seg = await fastsam.segment(pixels);
       if (i > 0) times.push(seg.inferenceMs);
       masks = seg.length;
+      if (clip && i === runs) {
+        const t2 = performance.now();
+        const scored = (await seg.textScores("a photo of a dog"))[0].length;
+        const t3 = performance.now();
+        await seg.text("a black cat");
+        const t4 = performance.now();
+        await seg.text(["a tree", "a car", "the sky"]);
+        const t5 = performance.now();
+        text = { backend: fastsam.textBackend, loadMs: clipLoadMs, scored, firstMs: t3 - t2, nextMs: t4 - t3,
+          threeMs: t5 - t4, wasmAfterText: memory() };
+      }
       seg.free();
     }
     const result = { backend: fastsam.backend, engine: fastsam.engine, loadMs, times, masks,
-      wasmAfterLoad: afterLoad, wasmAfterRuns: memory() };
+      wasmAfterLoad: afterLoad, wasmAfterRuns: memory(), text };
     fastsam.free();
     return result;
   };
@@ -88,6 +121,7 @@ const args = parseArgs(process.argv.slice(2));
 const routes = { "/pkg/": path.join(root, "pkg") };
 args.models.forEach((m, i) => (routes[`/m${i}/`] = path.dirname(path.resolve(m))));
 routes["/img/"] = path.dirname(path.resolve(args.image));
+if (args.clip) routes["/clip/"] = path.resolve(args.clip);
 const server = await serve(routes, { pages: { "/": PAGE } });
 const rows = [];
 try {
@@ -105,6 +139,7 @@ try {
           image: `/img/${path.basename(args.image)}`,
           backend,
           runs: args.runs,
+          clip: args.clip ? "/clip/" : null,
         });
         const pid = browser.process?.()?.pid;
         const row = {
@@ -121,6 +156,14 @@ try {
             `wasm memory ${mb(row.wasmAfterLoad)} after load, ${mb(row.wasmAfterRuns)} after the runs; ` +
             `GPU process peak ${mb(row.gpuProcessPeak)}`,
         );
+        if (r.text) {
+          const t = r.text;
+          console.log(
+            `  text prompt on ${t.backend}: CLIP load ${t.loadMs.toFixed(0)} ms; first sentence ${t.firstMs.toFixed(0)} ms ` +
+              `(${t.scored} masks embedded, ${(t.firstMs / Math.max(1, t.scored)).toFixed(1)} ms per mask); ` +
+              `next sentence ${t.nextMs.toFixed(1)} ms; 3 sentences ${t.threeMs.toFixed(1)} ms; wasm memory ${mb(t.wasmAfterText)}`,
+          );
+        }
       } finally {
         await browser.close();
       }

@@ -18,7 +18,10 @@ const HELP = {
   everything: "Every mask. Hover to highlight one; click to select it for export.",
   points: "Click an object; shift-click or right-click marks background. Points add up.",
   box: "Drag a box around an object; each box gives its best mask.",
+  text: "Describe an object; separate several with “;”. Needs CLIP (the text encoder) once.",
 };
+/** The text encoder's three files, looked up in the folder a URL names. */
+const CLIP_FILES = { image: "clip-image.onnx", text: "clip-text.onnx", vocab: "clip-bpe.txt.gz" };
 /** Overlay of prompt results; a merged point mask takes the first colour. */
 const PROMPT_STYLE = {
   colors: [
@@ -60,6 +63,12 @@ const state = {
   summary: "",
   /** @type {AbortController | null} the model load in progress */
   loading: null,
+  /** Text mode: the sentences of the last text prompt (none yet: empty). */
+  sentences: [],
+  /** Whether a text encoder is loaded into the current model. */
+  textReady: false,
+  /** Counts text encoder loads (a segmentation's regions are embedded once per encoder). */
+  textEncoder: 0,
 };
 
 /**
@@ -100,6 +109,7 @@ async function loadModel(source) {
     const backend = $("model-backend").value;
     const model = await busy(worker.load(source, { onProgress: showProgress, signal: loading.signal, backend }));
     if (typeof source === "string") localStorage.setItem(REMEMBERED_URL, source);
+    setTextReady(false, "No text encoder loaded (a new model was loaded).");
     showStats({ model });
     if (model.fallbackReason) say(`Running on the CPU: ${model.fallbackReason}.`);
     if (state.picture) await segment();
@@ -161,6 +171,52 @@ async function segment() {
   }
 }
 
+/** Enables the sentence input once a text encoder is loaded. */
+function setTextReady(ready, note) {
+  state.textReady = ready;
+  $("text-prompt").disabled = $("text-go").disabled = !ready;
+  if (note) $("clip-status").textContent = note;
+}
+
+/** Loads CLIP from a folder URL or from the three chosen files. */
+async function loadTextEncoder(sources) {
+  if (!worker.model) return say("Load a model first, then the text encoder.");
+  const status = $("clip-status");
+  status.textContent = "Loading the text encoder…";
+  try {
+    const info = await busy(
+      worker.loadTextEncoder(sources, {
+        onProgress: ({ status: step, file, progress }) => {
+          const pct = typeof progress === "number" ? ` ${Math.round(progress)} %` : "";
+          status.textContent = `Text encoder: ${step} ${fileName(file)}${pct}`;
+        },
+      }),
+    );
+    const where = info.backend === "webgpu" ? "WebGPU" : "the CPU";
+    state.textEncoder += 1;
+    // Segmentations keep their image for the text prompt only once an encoder is loaded.
+    if (state.picture) await segment();
+    setTextReady(true, `Text encoder ready (on ${where}).${info.fallbackReason ? ` ${info.fallbackReason}.` : ""}`);
+    $("text-prompt").focus();
+  } catch (error) {
+    status.textContent = state.textReady
+      ? "The previous text encoder is still loaded."
+      : "No text encoder loaded.";
+    fail("Could not load the text encoder", error);
+  }
+}
+
+/** The three CLIP files among `files`, by name. */
+function clipFiles(files) {
+  const found = {};
+  for (const file of files) {
+    if (/image.*\.onnx$/i.test(file.name)) found.image = file;
+    else if (/text.*\.onnx$/i.test(file.name)) found.text = file;
+    else if (/\.(gz|txt)$/i.test(file.name)) found.vocab = file;
+  }
+  return found.image && found.text && found.vocab ? found : null;
+}
+
 /** Draws the current mode's prompts. */
 function showPrompts() {
   if (state.mode === "points") stage.showPrompts({ points: prompts.points, labels: prompts.labels });
@@ -178,7 +234,9 @@ function summarize(result) {
   const given =
     state.mode === "points"
       ? plural(prompts.points.length, "point")
-      : plural(prompts.boxes.length, "box", "boxes");
+      : state.mode === "text"
+        ? state.sentences.map((t) => `“${t}”`).join(", ")
+        : plural(prompts.boxes.length, "box", "boxes");
   const area = result.masks.reduce((sum, m) => sum + m.area, 0);
   return result.masks.length === 0
     ? `${given}: no mask.`
@@ -199,6 +257,11 @@ async function render() {
       result = await busy(seg.points(prompts.points, prompts.labels, { overlay: PROMPT_STYLE }));
     } else if (state.mode === "box" && prompts.has("box")) {
       result = await busy(seg.boxes(prompts.boxes, { overlay: PROMPT_STYLE }));
+    } else if (state.mode === "text" && state.textReady && state.sentences.length) {
+      const threshold = $("text-all").checked ? Number($("text-threshold").value) : undefined;
+      if (seg.textEmbedded !== state.textEncoder) say("Embedding every mask with CLIP (once per image)…");
+      result = await busy(seg.text(state.sentences, { overlay: PROMPT_STYLE, threshold }));
+      seg.textEmbedded = state.textEncoder;
     }
     if (!isCurrent() || seg !== state.seg) return;
     stage.showMasks(result?.overlay ?? null);
@@ -277,6 +340,7 @@ function setMode(mode) {
   }
   $("mode-help").textContent = HELP[mode];
   $("undo").disabled = $("clear").disabled = mode === "everything";
+  $("text-panel").hidden = mode !== "text";
   state.hovered = undefined;
   render();
 }
@@ -352,14 +416,47 @@ receiveFiles((file) => (/\.onnx$/i.test(file.name) ? loadModel(file) : openImage
 for (const button of document.querySelectorAll(".mode")) {
   button.addEventListener("click", () => setMode(button.dataset.mode));
 }
+/** Text mode: the sentence input shows the sentences in use. */
+const showSentences = () => ($("text-prompt").value = state.sentences.join("; "));
 $("undo").addEventListener("click", () => {
-  prompts.undo(state.mode);
+  if (state.mode === "text") {
+    state.sentences.pop();
+    showSentences();
+  } else prompts.undo(state.mode);
   render();
 });
 $("clear").addEventListener("click", () => {
-  prompts.clear(state.mode);
+  if (state.mode === "text") {
+    state.sentences = [];
+    showSentences();
+  } else prompts.clear(state.mode);
   render();
 });
+$("clip-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const folder = $("clip-url").value.trim();
+  if (!folder) return say("Give the URL of a folder holding the three CLIP files.");
+  const base = new URL(folder.endsWith("/") ? folder : `${folder}/`, location.href);
+  const sources = Object.fromEntries(Object.entries(CLIP_FILES).map(([k, f]) => [k, new URL(f, base).href]));
+  loadTextEncoder(sources);
+});
+$("clip-files").addEventListener("change", (event) => {
+  const files = clipFiles(event.target.files);
+  event.target.value = "";
+  if (files) loadTextEncoder(files);
+  else say("Choose the three files together: clip-image.onnx, clip-text.onnx and clip-bpe.txt.gz.");
+});
+$("text-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  state.sentences = $("text-prompt")
+    .value.split(";")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (!state.seg) return say("Load a model and an image first.");
+  render();
+});
+$("text-all").addEventListener("change", () => state.mode === "text" && render());
+$("text-threshold").addEventListener("change", () => state.mode === "text" && $("text-all").checked && render());
 $("export-png").addEventListener("click", exportPng);
 $("export-coco").addEventListener("click", exportCoco);
 document.addEventListener("keydown", (event) => {
@@ -409,6 +506,8 @@ layer.addEventListener("pointerleave", () => {
 setMode("everything");
 const presetBackend = new URLSearchParams(location.search).get("backend");
 if (["auto", "webgpu", "cpu"].includes(presetBackend)) $("model-backend").value = presetBackend;
+const presetClip = new URLSearchParams(location.search).get("clip");
+if (presetClip) $("clip-url").value = presetClip;
 const preset = new URLSearchParams(location.search).get("model");
 const remembered = localStorage.getItem(REMEMBERED_URL);
 if (preset) {

@@ -34,7 +34,7 @@ pub struct Signature {
     pub prototypes_name: String,
 }
 
-fn dims(info: &pb::ValueInfoProto) -> (Option<i32>, Vec<Option<i64>>) {
+pub(crate) fn dims(info: &pb::ValueInfoProto) -> (Option<i32>, Vec<Option<i64>>) {
     match info.r#type.as_ref().and_then(|t| t.value.as_ref()) {
         Some(TypeValue::TensorType(t)) => {
             let dims = t

@@ -7,6 +7,8 @@
 #[cfg(feature = "burn")]
 pub mod c2f;
 #[cfg(feature = "burn")]
+pub mod clip;
+#[cfg(feature = "burn")]
 pub mod conv;
 #[cfg(feature = "burn")]
 pub mod head;

@@ -251,7 +251,7 @@ thread_local! {
 
 /// The page's WebGPU device for Burn, set up on first use. `Err` says why there is none.
 #[cfg(feature = "burn")]
-async fn webgpu_device() -> std::result::Result<burn::tensor::Device, String> {
+pub(super) async fn webgpu_device() -> std::result::Result<burn::tensor::Device, String> {
     if let Some(device) = DEVICE.with(|d| d.borrow().clone()) {
         return Ok(device);
     }

@@ -115,6 +115,36 @@ impl SegmentOptionsJs {
     }
 }
 
+/// `loadTextEncoder()` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TextEncoderOptions {
+    pub backend: Option<String>,
+}
+
+impl OptionBag for TextEncoderOptions {
+    const KEYS: &'static [&'static str] = &["backend"];
+}
+
+/// `text()` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TextOptionsJs {
+    pub threshold: Option<f32>,
+}
+
+impl OptionBag for TextOptionsJs {
+    const KEYS: &'static [&'static str] = &["threshold"];
+}
+
+/// A text prompt: one sentence or an array of them.
+pub fn sentences(value: &JsValue) -> Result<Vec<String>, JsValue> {
+    if let Some(s) = value.as_string() {
+        return Ok(vec![s]);
+    }
+    argument::<Vec<String>>(value, "text prompt (a string or an array of strings)")
+}
+
 /// `points()` options.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -270,24 +300,47 @@ pub fn image(value: &JsValue) -> Result<OwnedImage, JsValue> {
 
 /// Model bytes from a `Uint8Array`, `ArrayBuffer` or any typed array view.
 pub fn model_bytes(value: &JsValue) -> Result<Vec<u8>, JsValue> {
-    if let Some(a) = value.dyn_ref::<Uint8Array>() {
-        Ok(a.to_vec())
-    } else if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
-        Ok(Uint8Array::new(b).to_vec())
-    } else if ArrayBufferViewLike::is(value) {
-        let buffer: js_sys::ArrayBuffer = Reflect::get(value, &"buffer".into())?.unchecked_into();
-        let offset = Reflect::get(value, &"byteOffset".into())?
-            .as_f64()
-            .unwrap_or(0.0) as u32;
-        let length = Reflect::get(value, &"byteLength".into())?
-            .as_f64()
-            .unwrap_or(0.0) as u32;
-        Ok(Uint8Array::new_with_byte_offset_and_length(&buffer, offset, length).to_vec())
-    } else {
-        Err(invalid(
+    bytes(value).ok_or_else(|| {
+        invalid(
             Error::InvalidModel,
             "model bytes must be a Uint8Array or ArrayBuffer holding a FastSAM .onnx file",
+        )
+    })
+}
+
+/// Field `name` of the text encoder's `files` argument: a view of the caller's bytes (no copy).
+pub fn text_encoder_file(files: &JsValue, name: &str, what: &str) -> Result<Uint8Array, JsValue> {
+    let value = Reflect::get(files, &name.into()).unwrap_or(JsValue::UNDEFINED);
+    view(&value).ok_or_else(|| {
+        invalid(
+            Error::InvalidModel,
+            format!("files.{name} must be a Uint8Array or ArrayBuffer holding {what}"),
+        )
+    })
+}
+
+/// A copy of the bytes of a `Uint8Array`, `ArrayBuffer` or other typed array view; `None` for
+/// anything else.
+fn bytes(value: &JsValue) -> Option<Vec<u8>> {
+    view(value).map(|v| v.to_vec())
+}
+
+/// A `Uint8Array` over the bytes of a `Uint8Array`, `ArrayBuffer` or other typed array view.
+fn view(value: &JsValue) -> Option<Uint8Array> {
+    if let Some(a) = value.dyn_ref::<Uint8Array>() {
+        Some(a.clone())
+    } else if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+        Some(Uint8Array::new(b))
+    } else if ArrayBufferViewLike::is(value) {
+        let field = |name: &str| Reflect::get(value, &name.into()).ok();
+        let buffer: js_sys::ArrayBuffer = field("buffer")?.dyn_into().ok()?;
+        let offset = field("byteOffset")?.as_f64().unwrap_or(0.0) as u32;
+        let length = field("byteLength")?.as_f64().unwrap_or(0.0) as u32;
+        Some(Uint8Array::new_with_byte_offset_and_length(
+            &buffer, offset, length,
         ))
+    } else {
+        None
     }
 }
 

@@ -6,6 +6,7 @@ mod convert;
 mod error;
 mod model;
 mod segmentation;
+mod text;
 
 pub use model::FastSamJs;
 pub use segmentation::{MaskJs, SegmentationJs};
@@ -84,6 +85,39 @@ export interface SegmentOptions {
   borderSnap?: number;
   /** IoU above which a box becomes the full image (default 0.9). */
   fullBoxIou?: number;
+}
+
+/** The three files of the text prompt's CLIP model, as written by tools/clip_export.py. */
+export interface TextEncoderFiles {
+  /** clip-image.onnx */
+  image: Uint8Array | ArrayBuffer;
+  /** clip-text.onnx */
+  text: Uint8Array | ArrayBuffer;
+  /** clip-bpe.txt.gz (CLIP's BPE merges; gzip or plain text) */
+  vocab: Uint8Array | ArrayBuffer;
+}
+
+export interface TextEncoderOptions {
+  /** As `LoadOptions.backend`; default "auto" when the model runs on WebGPU, else "cpu". */
+  backend?: "auto" | "webgpu" | "cpu";
+}
+
+export interface TextOptions {
+  /**
+   * Omitted (default, the official behaviour): the one best mask per sentence. A number: every
+   * mask whose CLIP cosine similarity with a sentence is at least this (e.g. 0.25), best first.
+   */
+  threshold?: number;
+}
+
+/** How one mask scored against one sentence. */
+export interface TextScore {
+  /** Instance index (see `Segmentation.mask(index)`). */
+  index: number;
+  /** Cosine similarity of the CLIP embeddings of the mask's region and the sentence. */
+  cosine: number;
+  /** Softmax of 100 x cosine over every scored mask (the official score). */
+  probability: number;
 }
 
 export interface PointOptions {

@@ -10,6 +10,7 @@ use super::backend::{Request, Runner};
 use super::convert::{self, LoadOptions, SegmentOptionsJs, now_ms};
 use super::error::to_js;
 use super::segmentation::{SegmentationJs, Timings};
+use super::text::{EncoderFiles, TextSlot, TextState};
 use crate::image::ImageView;
 use crate::pipeline::letterbox::Letterbox;
 use crate::pipeline::postprocess;
@@ -18,6 +19,7 @@ use crate::pipeline::postprocess;
 #[wasm_bindgen(js_name = FastSam)]
 pub struct FastSamJs {
     inner: Rc<Runner>,
+    text: TextSlot,
 }
 
 #[wasm_bindgen(js_class = FastSam)]
@@ -41,6 +43,7 @@ impl FastSamJs {
             .map_err(to_js)?;
         Ok(FastSamJs {
             inner: Rc::new(runner),
+            text: TextSlot::default(),
         })
     }
 
@@ -91,6 +94,7 @@ impl FastSamJs {
         >,
     ) -> Promise {
         let runner = self.inner.clone();
+        let text = self.text.clone();
         future_to_promise(async move {
             let options: SegmentOptionsJs = convert::options(options, "segment options")?;
             let options = options.resolve()?;
@@ -101,7 +105,6 @@ impl FastSamJs {
             let t0 = now_ms();
             let lb = Letterbox::new(view.width(), view.height(), runner.input_size());
             let input = lb.apply(&view);
-            drop(image);
             let t1 = now_ms();
             let raw = runner.infer(&input).await.map_err(to_js)?;
             drop(input);
@@ -113,8 +116,54 @@ impl FastSamJs {
                 inference_ms: t2 - t1,
                 postprocess_ms: t3 - t2,
             };
-            Ok(SegmentationJs::new(seg, timings).into())
+            // The image is kept only for the text prompt's region crops.
+            let kept = text.get().is_some().then_some(image);
+            let state = TextState::with_image(kept);
+            Ok(SegmentationJs::new(seg, timings, text, state).into())
         })
+    }
+
+    /// Loads CLIP for the text prompt (`Segmentation.text`): `files.image` (`clip-image.onnx`),
+    /// `files.text` (`clip-text.onnx`) and `files.vocab` (`clip-bpe.txt.gz`), as written by
+    /// `tools/clip_export.py`. `options.backend` as for `load` (default: `"auto"` when this model
+    /// runs on WebGPU, else `"cpu"`). Replaces a previously loaded text encoder.
+    #[wasm_bindgen(js_name = loadTextEncoder)]
+    pub async fn load_text_encoder(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TextEncoderFiles")] files: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TextEncoderOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> Result<(), JsValue> {
+        let options: convert::TextEncoderOptions =
+            convert::options(options, "text encoder options")?;
+        let default = if self.inner.backend() == "webgpu" {
+            "auto"
+        } else {
+            "cpu"
+        };
+        let request =
+            Request::parse(Some(options.backend.as_deref().unwrap_or(default))).map_err(to_js)?;
+        let image = convert::text_encoder_file(&files, "image", "clip-image.onnx")?;
+        let text = convert::text_encoder_file(&files, "text", "clip-text.onnx")?;
+        let vocab = convert::text_encoder_file(&files, "vocab", "clip-bpe.txt.gz")?.to_vec();
+        self.text
+            .load(EncoderFiles { image, text }, vocab, request)
+            .await
+            .map_err(to_js)
+    }
+
+    /// The device the text encoder runs on (`"webgpu"` or `"cpu"`), `undefined` before
+    /// `loadTextEncoder`.
+    #[wasm_bindgen(getter, js_name = textBackend, unchecked_return_type = "\"webgpu\" | \"cpu\" | undefined")]
+    pub fn text_backend(&self) -> Option<String> {
+        self.text.get().map(|t| t.backend().to_string())
+    }
+
+    /// Why the text encoder runs on the CPU although WebGPU was asked for; `undefined` otherwise.
+    #[wasm_bindgen(getter, js_name = textFallbackReason)]
+    pub fn text_fallback_reason(&self) -> Option<String> {
+        self.text.get().and_then(|t| t.fallback_reason())
     }
 
     /// Testing aid: behaves as if the GPU had just failed with `reason`, moving an `"auto"` model

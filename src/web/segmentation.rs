@@ -5,8 +5,9 @@ use std::rc::Rc;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{self, BoxOptionsJs, PointOptionsJs};
+use super::convert::{self, BoxOptionsJs, PointOptionsJs, TextOptionsJs};
 use super::error::{invalid, to_js};
+use super::text::{TextSlot, TextState, match_sentences};
 use crate::error::Error;
 use crate::mask::Mask;
 use crate::prompt::Selection;
@@ -27,14 +28,58 @@ pub struct Timings {
 pub struct SegmentationJs {
     inner: Rc<Segmentation>,
     timings: Timings,
+    /// The model's text encoder slot.
+    text: TextSlot,
+    /// The image and region embeddings for the text prompt.
+    text_state: Rc<TextState>,
 }
 
 impl SegmentationJs {
-    pub fn new(seg: Segmentation, timings: Timings) -> Self {
+    pub fn new(
+        seg: Segmentation,
+        timings: Timings,
+        text: TextSlot,
+        text_state: Rc<TextState>,
+    ) -> Self {
         Self {
             inner: Rc::new(seg),
             timings,
+            text,
+            text_state,
         }
+    }
+
+    /// Runs the text prompt; the future owns everything it needs. Also returns the options used.
+    fn text_matches(
+        &self,
+        prompt: &JsValue,
+        options: Option<js_sys::Object>,
+    ) -> Result<
+        (
+            impl std::future::Future<Output = crate::Result<Vec<crate::clip::TextMatch>>> + use<>,
+            crate::clip::TextOptions,
+        ),
+        JsValue,
+    > {
+        let runner = self.text.get().ok_or_else(|| {
+            invalid(
+                Error::InvalidPrompt,
+                "no text encoder is loaded; call model.loadTextEncoder({image, text, vocab}) first",
+            )
+        })?;
+        let sentences = convert::sentences(prompt)?;
+        let options: TextOptionsJs = convert::options(options, "text options")?;
+        let options = crate::clip::TextOptions {
+            threshold: options.threshold,
+        };
+        let future = match_sentences(
+            runner,
+            self.inner.clone(),
+            self.text_state.clone(),
+            sentences,
+            options,
+        );
+        Ok((future, options))
     }
 
     fn instance(&self, index: usize) -> MaskJs {
@@ -42,6 +87,41 @@ impl SegmentationJs {
             source: Source::Instance(self.inner.clone(), index),
         }
     }
+}
+
+/// The instances `text()` returns: one best per sentence (duplicates kept, so the list lines up
+/// with the sentences), or with a threshold every passing instance once, by its best cosine over
+/// the sentences.
+fn text_selection(matches: &[crate::clip::TextMatch], thresholded: bool) -> Vec<usize> {
+    if !thresholded {
+        return matches
+            .iter()
+            .flat_map(|m| m.selected.iter().copied())
+            .collect();
+    }
+    let mut best: Vec<(usize, f32)> = Vec::new();
+    for m in matches {
+        for &i in &m.selected {
+            let cosine = m
+                .scores
+                .iter()
+                .find(|s| s.instance == i)
+                .map_or(f32::NEG_INFINITY, |s| s.cosine);
+            match best.iter_mut().find(|(j, _)| *j == i) {
+                Some((_, c)) => *c = c.max(cosine),
+                None => best.push((i, cosine)),
+            }
+        }
+    }
+    best.sort_by(|a, b| b.1.total_cmp(&a.1));
+    best.into_iter().map(|(i, _)| i).collect()
+}
+
+#[derive(Serialize)]
+struct TextScoreJs {
+    index: usize,
+    cosine: f32,
+    probability: f32,
 }
 
 #[derive(Serialize)]
@@ -168,6 +248,64 @@ impl SegmentationJs {
         let options: BoxOptionsJs = convert::options(options, "box options")?;
         let chosen = self.inner.boxes(&boxes, options.mode()?).map_err(to_js)?;
         Ok(chosen.into_iter().map(|i| self.instance(i)).collect())
+    }
+
+    /// Text prompt (CLIP): `prompt` is a sentence or an array of sentences. Without a threshold,
+    /// resolves to the best mask of each sentence, in sentence order (the official behaviour;
+    /// empty when no mask has more than 100 pixels); with `options.threshold`, to every mask
+    /// whose cosine with some sentence is at least the threshold, once, by its best cosine.
+    /// Masks of 100 pixels or fewer are not scored. The first call embeds every mask's region;
+    /// later calls only embed the sentences. Needs `model.loadTextEncoder` before `segment()`
+    /// (the segmentation keeps its image only then).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Mask[]>")]
+    pub fn text(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | string[]")] prompt: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TextOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> js_sys::Promise {
+        let prepared = self.text_matches(&prompt, options);
+        let seg = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (future, options) = prepared?;
+            let matches = future.await.map_err(to_js)?;
+            let picked = text_selection(&matches, options.threshold.is_some());
+            let masks = js_sys::Array::new();
+            for i in picked {
+                masks.push(&JsValue::from(MaskJs {
+                    source: Source::Instance(seg.clone(), i),
+                }));
+            }
+            Ok(masks.into())
+        })
+    }
+
+    /// The CLIP scores behind `text()`: for each sentence, every scored mask with its cosine
+    /// similarity and softmax probability, in detection order.
+    #[wasm_bindgen(js_name = textScores, unchecked_return_type = "Promise<TextScore[][]>")]
+    pub fn text_scores(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | string[]")] prompt: JsValue,
+    ) -> js_sys::Promise {
+        let prepared = self.text_matches(&prompt, None);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let matches = prepared?.0.await.map_err(to_js)?;
+            let list: Vec<Vec<TextScoreJs>> = matches
+                .iter()
+                .map(|m| {
+                    m.scores
+                        .iter()
+                        .map(|s| TextScoreJs {
+                            index: s.instance,
+                            cosine: s.cosine,
+                            probability: s.probability,
+                        })
+                        .collect()
+                })
+                .collect();
+            serde_wasm_bindgen::to_value(&list).map_err(JsValue::from)
+        })
     }
 
     /// Draws instances as a translucent, outlined overlay over the mask frame, later ones on top.

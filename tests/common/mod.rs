@@ -18,7 +18,7 @@ pub fn read_npy_f32(path: &Path) -> Vec<f32> {
     parse_npy_f32(&bytes)
 }
 
-/// Parses `.npy` bytes holding float32 values (any shape, C order).
+/// Parses `.npy` bytes holding float32 or float16 values (any shape, C order) as f32.
 pub fn parse_npy_f32(bytes: &[u8]) -> Vec<f32> {
     assert_eq!(&bytes[..6], b"\x93NUMPY", "not an npy file");
     let (header_len, start) = match bytes[6] {
@@ -29,15 +29,34 @@ pub fn parse_npy_f32(bytes: &[u8]) -> Vec<f32> {
         ),
     };
     let header = std::str::from_utf8(&bytes[start..start + header_len]).unwrap();
+    assert!(header.contains("'fortran_order': False"), "{header}");
+    let data = &bytes[start + header_len..];
+    if header.contains("'<f2'") {
+        return data
+            .chunks_exact(2)
+            .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+            .collect();
+    }
     assert!(
         header.contains("'<f4'"),
-        "expected little-endian float32: {header}"
+        "expected little-endian float32 or float16: {header}"
     );
-    assert!(header.contains("'fortran_order': False"), "{header}");
-    bytes[start + header_len..]
-        .chunks_exact(4)
+    data.chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
+}
+
+/// IEEE half to single precision (exact).
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exponent = ((h >> 10) & 0x1f) as i32;
+    let fraction = (h & 0x3ff) as f32;
+    sign * match exponent {
+        0 => fraction * 2f32.powi(-24),
+        31 if fraction == 0.0 => f32::INFINITY,
+        31 => f32::NAN,
+        e => (1.0 + fraction / 1024.0) * 2f32.powi(e - 15),
+    }
 }
 
 /// Decodes an 8-bit RGB or RGBA PNG into `(rgb, width, height)`.

@@ -2,7 +2,7 @@
 // a page imports pkg/client.js with <script type="module">, no bundler, and drives the fixture
 // model through every FastSamWorker and WorkerSegmentation method in headless Chromium.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,10 @@ import { serve } from "./server.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const models = path.join(root, "tests/fixtures/models");
+const clip = path.join(root, "tests/fixtures/clip");
+const images = path.join(root, "tests/fixtures/images");
+/** The Python reference selection of the text prompt (tools/make_clip_fixtures.py). */
+const selection = JSON.parse(readFileSync(path.join(clip, "text_selection.json"), "utf8"));
 const PAGE = `<!doctype html><meta charset="utf-8"><title>client</title><link rel="icon" href="data:,">
 <script type="module">
   import * as api from "/pkg/client.js";
@@ -37,7 +41,7 @@ describe("FastSamWorker from plain ES modules", () => {
   before(async () => {
     assert.ok(existsSync(path.join(root, "pkg/client.js")), "pkg/ is missing: run `npm run build` first");
     server = await serve(
-      { "/pkg/": path.join(root, "pkg"), "/fixtures/": models, "/slow/": models },
+      { "/pkg/": path.join(root, "pkg"), "/fixtures/": models, "/slow/": models, "/clip/": clip, "/images/": images },
       { slow: /^\/slow\//, pages: { "/": PAGE } },
     );
     browser = await launch();
@@ -237,6 +241,51 @@ describe("FastSamWorker from plain ES modules", () => {
     );
     assert.match(r.point.error.message, /outside/);
     assert.equal(r.still, 1);
+  });
+
+  it("loads CLIP by URL with progress and picks the reference mask for each sentence", async () => {
+    const wide = selection.images.find((c) => c.image === "images/shapes_wide.png");
+    const sentences = wide.sentences.map((s) => s.sentence);
+    const r = await run(async (sentences) => {
+      const { worker, catching } = window;
+      const events = [];
+      const info = await worker.loadTextEncoder(
+        { image: "clip/tiny-clip-image.onnx", text: "clip/tiny-clip-text.onnx", vocab: "clip/clip-bpe.txt.gz" },
+        { onProgress: (e) => events.push(e.status) },
+      );
+      const blob = await (await fetch("images/shapes_wide.png")).blob();
+      const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = canvas.getContext("2d");
+      ctx.drawImage(bitmap, 0, 0);
+      const seg = await worker.segment(ctx.getImageData(0, 0, bitmap.width, bitmap.height), { maxDet: 32 });
+      const one = await seg.text(sentences[0]);
+      const batch = await seg.text(sentences);
+      const scores = await seg.textScores(sentences[0]);
+      const empty = await catching(seg.text("   "));
+      await seg.free();
+      return {
+        info,
+        events,
+        one: { indices: one.masks.map((m) => m.index), hasData: one.masks[0].data instanceof Uint8Array, overlay: one.overlay.width },
+        batch: batch.masks.map((m) => m.index),
+        scores: scores[0].map((s) => s.cosine),
+        empty,
+      };
+    }, sentences);
+    assert.equal(r.info.backend, "cpu", "the encoder follows the model's CPU backend");
+    for (const step of ["initiate", "download", "progress", "done", "compiling", "ready"]) {
+      assert.ok(r.events.includes(step), `progress event ${step}`);
+    }
+    assert.deepEqual(r.one.indices, [wide.sentences[0].best]);
+    assert.ok(r.one.hasData && r.one.overlay === 512);
+    assert.deepEqual(
+      r.batch,
+      wide.sentences.map((s) => s.best),
+    );
+    const worst = Math.max(...r.scores.map((c, i) => Math.abs(c - wide.sentences[0].cosine[i])));
+    assert.ok(worst <= 1e-4, `cosines differ by ${worst}`);
+    assert.equal(r.empty.error.code, "INVALID_PROMPT");
   });
 
   it("cancels a download, frees segmentations and terminates", async () => {

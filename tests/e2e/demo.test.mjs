@@ -15,6 +15,7 @@ import { serve } from "./server.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const models = path.join(root, "tests/fixtures/models");
+const clip = path.join(root, "tests/fixtures/clip");
 const shots = path.join(root, "target/e2e");
 const MODEL_URL = "/fixtures/tiny-640.onnx";
 const WAIT = { timeout: 60_000 };
@@ -200,6 +201,34 @@ describe("demo page", () => {
     );
     assert.notEqual(await digest(page, "layer-masks"), oneBox, "the second box added a mask");
     await shoot("4-box");
+  });
+
+  it("text mode: loads CLIP from three files and draws the mask a sentence picks", async () => {
+    await page.click("button[data-mode=text]");
+    await settled();
+    assert.equal(await page.isVisible("#text-panel"), true);
+    assert.equal(await page.isDisabled("#text-prompt"), true, "no sentence before CLIP is loaded");
+    await page.setInputFiles(
+      "#clip-files",
+      ["tiny-clip-image.onnx", "tiny-clip-text.onnx", "clip-bpe.txt.gz"].map((f) => path.join(clip, f)),
+    );
+    await page.waitForFunction(() => /ready/.test(document.getElementById("clip-status").textContent), null, WAIT);
+    await page.fill("#text-prompt", "a red circle; blue square");
+    await page.click("#text-go");
+    await status(/“a red circle”, “blue square”: 2 masks/);
+    await settled();
+    assert.ok((await opaqueCount(page, "layer-masks")) > 0, "the picked masks are drawn");
+    const best = await digest(page, "layer-masks");
+    await page.check("#text-all");
+    await page.fill("#text-threshold", "-1");
+    await page.dispatchEvent("#text-threshold", "change");
+    await status(/“a red circle”, “blue square”: \d+ masks/);
+    await settled();
+    assert.notEqual(await digest(page, "layer-masks"), best, "threshold -1 draws every scored mask");
+    await shoot("4b-text");
+    await page.uncheck("#text-all");
+    await page.click("button[data-mode=box]");
+    await settled();
   });
 
   it("exports the selected masks as PNG and all masks as COCO RLE JSON", async () => {
