@@ -806,7 +806,7 @@ def check_bpe(data: bytes, hf_folder: Path | None) -> int:
 
 
 # --------------------------------------------------------------------------------------
-# Self-test (on demand, not in CI: full-size random ViT-B/32, ~1.5 GB written)
+# Self-test (on demand, not in CI: full-size random ViT-B/32, ~1.5 GB written, ~2.5 GB with transformers)
 # --------------------------------------------------------------------------------------
 
 
@@ -851,11 +851,106 @@ def _expect_refusal(what: str, fn) -> str:
     raise AssertionError(f"{what}: not refused")
 
 
+def hf_transformers_check(work: Path, seed: int = 0, tolerance: float = 1e-4) -> dict[str, float]:
+    """Convert a real ``transformers.CLIPModel`` (seeded random, openai/clip-vit-base-patch32's
+    config, LayerNorms and biases moved away from their init so that no mapping mistake hides)
+    saved with ``save_pretrained``, and compare onnxruntime on the exported files with the
+    model's own ``get_image_features`` / ``get_text_features``: token rows padded with 0 (CLIP's
+    tokenizer) and with 49407 (HF's ``CLIPTokenizer``), without and with an attention mask, and
+    with both pooling rules of transformers (``eos_token_id`` 49407: first EOT; the hub config's
+    legacy ``eos_token_id`` 2: argmax of the ids). A ``pytorch_model.bin`` copy (with the
+    ``position_ids`` buffers older files hold) must load to the same tensors. Needs transformers."""
+    import onnxruntime as ort
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+
+    text_cfg = dict(
+        hidden_size=512, intermediate_size=2048, num_hidden_layers=12, num_attention_heads=8, max_position_embeddings=77,
+        vocab_size=49408, bos_token_id=SOT, eos_token_id=EOT, pad_token_id=1, projection_dim=512,
+        hidden_act="quick_gelu", layer_norm_eps=LN_EPS,
+    )
+    vision_cfg = dict(
+        hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12, patch_size=PATCH,
+        image_size=IMAGE_SIZE, projection_dim=512, hidden_act="quick_gelu", layer_norm_eps=LN_EPS,
+    )
+    torch.manual_seed(seed)
+    model = CLIPModel(CLIPConfig(text_config=text_cfg, vision_config=vision_cfg, projection_dim=512)).eval()
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape, generator=g)
+            if "norm" in name or "layrnorm" in name:  # LayerNorms: init 1 / 0
+                p.copy_(1.0 + 0.2 * noise if name.endswith("weight") else 0.1 * noise)
+            elif name.endswith("bias"):  # init 0
+                p.add_(0.05 * noise)
+            elif name.endswith("class_embedding"):
+                p.add_(0.5 * noise)
+            elif "position_embedding" in name:
+                p.add_(0.02 * noise)
+    hf_dir = work / "hf-transformers"
+    model.save_pretrained(str(hf_dir))  # config.json + model.safetensors
+    if not (hf_dir / "model.safetensors").exists():
+        raise AssertionError(f"save_pretrained wrote {sorted(x.name for x in hf_dir.iterdir())}, not model.safetensors")
+    # pytorch_model.bin branch: same tensors as transformers 4.x wrote them (transformers 5 only
+    # writes safetensors), with the position_ids buffers of older checkpoints
+    bin_dir = work / "hf-transformers-bin"
+    bin_dir.mkdir(exist_ok=True)
+    hf_sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    hf_sd.setdefault("text_model.embeddings.position_ids", torch.arange(CONTEXT).unsqueeze(0))
+    hf_sd.setdefault("vision_model.embeddings.position_ids", torch.arange(POSITIONS).unsqueeze(0))
+    torch.save(hf_sd, bin_dir / "pytorch_model.bin")
+    (bin_dir / "config.json").write_bytes((hf_dir / "config.json").read_bytes())
+    sd_st, sd_bin = load_hf_folder(hf_dir)[0], load_hf_folder(bin_dir)[0]
+    assert sd_st.keys() == sd_bin.keys() and all(torch.equal(sd_st[k], sd_bin[k]) for k in sd_st), "bin != safetensors"
+    (bin_dir / "pytorch_model.bin").unlink()
+
+    out = work / "out-hf_transformers"
+    rc = convert(str(hf_dir), out, tolerance=1e-3)
+    assert rc == 0, f"hf_transformers: convert returned {rc}"
+
+    def features(o):  # transformers 5 returns an output object, 4.x a tensor
+        return (o.pooler_output if hasattr(o, "pooler_output") else o).detach().float().numpy()
+
+    rng = np.random.default_rng(seed + 2)
+    pixels = rng.standard_normal((4, 3, IMAGE_SIZE, IMAGE_SIZE)).astype(np.float32)
+    tok0 = random_tokens(4, 49408, seed + 3)
+    eot_at = np.argmax(tok0 == EOT, axis=1)
+    after = np.arange(CONTEXT)[None, :] > eot_at[:, None]
+    tok_pad_eot = np.where(after, EOT, tok0)  # HF CLIPTokenizer pads with <|endoftext|>
+    mask = (~after).astype(np.int64)
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    si = ort.InferenceSession(str(out / "clip-image.onnx"), so, providers=["CPUExecutionProvider"])
+    st = ort.InferenceSession(str(out / "clip-text.onnx"), so, providers=["CPUExecutionProvider"])
+    d: dict[str, float] = {}
+    with torch.no_grad():
+        ref = features(model.get_image_features(pixel_values=torch.from_numpy(pixels)))
+        d["image"] = float(np.abs(si.run(["image_embeds"], {"pixels": pixels})[0] - ref).max())
+        tm = getattr(model, "text_model", None)
+        rules = [("eos 49407", EOT)] + ([("eos 2 (argmax)", 2)] if hasattr(tm, "eos_token_id") else [])
+        for rule, eos in rules:
+            if hasattr(tm, "eos_token_id"):
+                tm.eos_token_id = eos
+            for pad, toks in (("pad 0", tok0), ("pad 49407", tok_pad_eot)):
+                got = st.run(["text_embeds"], {"tokens": toks})[0]
+                for m_name, m in (("", None), (" +mask", mask)):
+                    kw = {"attention_mask": torch.from_numpy(m)} if m is not None else {}
+                    ref = features(model.get_text_features(input_ids=torch.from_numpy(toks), **kw))
+                    d[f"text {rule}, {pad}{m_name}"] = float(np.abs(got - ref).max())
+    for k, v in d.items():
+        print(f"  onnxruntime vs transformers {k}: max abs diff {v:.2e}")
+    worst = max(d.values())
+    assert worst <= tolerance, f"onnxruntime vs transformers: {worst:.2e} > {tolerance}"
+    return d
+
+
 def self_test(work: Path, seed: int = 0) -> int:
     """Convert a seeded random full-size open_clip ViT-B-32 (QuickGELU) given as a plain
     state dict, a TorchScript archive in fp16 (as OpenAI's ViT-B-32.pt), an HF-layout folder
     (made with openai_to_hf, not with transformers) and an open_clip model name; check that
-    all give the same initializers, and that non-ViT / non-B/32 / GELU sources are refused."""
+    all give the same initializers, and that non-ViT / non-B/32 / GELU sources are refused.
+    When transformers is importable, also convert a real ``CLIPModel`` checkpoint and compare
+    with transformers' own outputs (hf_transformers_check); skipped otherwise."""
     import onnx
     import open_clip
     import torch
@@ -927,6 +1022,13 @@ def self_test(work: Path, seed: int = 0) -> int:
                     if init.name in ref_sd:
                         assert np.array_equal(numpy_helper.to_array(init), ref_sd[init.name].numpy()), (tag, init.name)
         assert (out / "clip-bpe.txt.gz").read_bytes() == bpe_bytes
+    try:
+        import transformers
+    except ImportError:
+        print("== hf_transformers: skipped (transformers not installed)")
+    else:
+        print(f"== hf_transformers: a transformers {transformers.__version__} CLIPModel saved with save_pretrained")
+        hf_transformers_check(work, seed)
     print("== refusals")
     rn = open_clip.create_model("RN50", pretrained=None).state_dict()
     torch.save(rn, work / "rn50.pt")
@@ -994,7 +1096,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", help="fastsam_web.clip.model metadata (default: a description of the source)")
     ap.add_argument("--no-verify", action="store_true", help="skip the onnxruntime vs open_clip comparison")
     ap.add_argument("--tolerance", type=float, help="fail if the max abs difference exceeds this")
-    ap.add_argument("--self-test", metavar="DIR", help="convert a random full-size ViT-B/32 in every source layout into DIR (~1.5 GB), check refusals")
+    ap.add_argument("--self-test", metavar="DIR", help="convert a random full-size ViT-B/32 in every source layout into DIR (~1.5 GB; ~2.5 GB and a check against transformers' CLIPModel when transformers is installed), check refusals")
     args = ap.parse_args(argv)
     if args.self_test:
         return self_test(Path(args.self_test))

@@ -41,7 +41,11 @@ fn run(plan: &Plan, input: Tensor) -> Result<Vec<f32>> {
     Ok(view.iter().copied().collect())
 }
 
-/// tract's plan of `clip-image.onnx`, one image per run.
+/// Images per run of the tract image encoder: the patch tokens of several crops go through each
+/// matrix product together (a shorter last batch is padded).
+pub const IMAGE_BATCH: usize = 8;
+
+/// tract's plan of `clip-image.onnx`, [`IMAGE_BATCH`] images per run.
 pub struct TractImageEncoder {
     plan: Plan,
     embed_dim: usize,
@@ -53,11 +57,23 @@ impl TractImageEncoder {
         check(proto, Part::Image)?;
         let embed_dim = embed_dim(proto, Part::Image)?;
         let s = IMAGE_SIZE;
-        let fact = InferenceFact::dt_shape(f32::datum_type(), [1, 3, s, s]);
+        let fact = InferenceFact::dt_shape(f32::datum_type(), [IMAGE_BATCH, 3, s, s]);
         Ok(Self {
             plan: plan(proto, fact, "image")?,
             embed_dim,
         })
+    }
+
+    /// Embeds up to [`IMAGE_BATCH`] images (`count * 3 * 224 * 224` floats).
+    fn run_batch(&self, pixels: &[f32], count: usize) -> Result<Vec<f32>> {
+        let s = IMAGE_SIZE;
+        let fail = |e: TractError| Error::Inference(cause(&e));
+        let mut padded = vec![0f32; IMAGE_BATCH * IMAGE_INPUT_LEN];
+        padded[..pixels.len()].copy_from_slice(pixels);
+        let input = Tensor::from_shape(&[IMAGE_BATCH, 3, s, s], &padded).map_err(fail)?;
+        let mut out = run(&self.plan, input)?;
+        out.truncate(count * self.embed_dim);
+        Ok(out)
     }
 }
 
@@ -128,17 +144,14 @@ impl ClipEngine for TractClip {
     }
 
     fn image_batch(&self) -> usize {
-        1
+        IMAGE_BATCH
     }
 
     fn embed_images(&self, pixels: &[f32], count: usize) -> Result<Vec<f32>> {
         check_images(pixels, count)?;
-        let s = IMAGE_SIZE;
         let mut out = Vec::with_capacity(count * self.embed_dim());
-        for one in pixels.chunks_exact(IMAGE_INPUT_LEN) {
-            let t =
-                Tensor::from_shape(&[1, 3, s, s], one).map_err(|e| Error::Inference(cause(&e)))?;
-            out.extend(run(&self.image.plan, t)?);
+        for batch in pixels.chunks(IMAGE_BATCH * IMAGE_INPUT_LEN) {
+            out.extend(self.image.run_batch(batch, batch.len() / IMAGE_INPUT_LEN)?);
         }
         check_embeddings(&out, count, self.embed_dim())?;
         Ok(out)
