@@ -9,7 +9,7 @@ mod common;
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use common::read_npy_f32;
+use common::{max_abs_diff, read_npy_f32};
 use fastsam_web::Error;
 use fastsam_web::engine::tract::decode_onnx;
 use fastsam_web::model::clip::{ClipText, ClipVision};
@@ -63,14 +63,6 @@ fn proto(file: &str) -> pb::ModelProto {
 fn values(t: Tensor<2>) -> (Vec<f32>, [usize; 2]) {
     let dims = t.dims();
     (t.into_data().try_into_vec::<f32>().unwrap(), dims)
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 fn tokens(rows: &[Vec<i64>], device: &Device) -> Tensor<2, Int> {

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{fixtures, read_npy_f32, read_png_rgb};
+use common::{fixtures, max_abs_diff, read_npy_f32, read_png_rgb};
 use fastsam_web::clip::preprocess::mask_region;
 use fastsam_web::clip::tract::TractClip;
 use fastsam_web::clip::{Clip, ClipEngine, ClipTokenizer, TextOptions, regions};
@@ -106,16 +106,23 @@ fn burn_engine() -> fastsam_web::clip::burn::BurnClip {
     fastsam_web::clip::burn::BurnClip::from_protos(&image, &text, device, "burn-flex").unwrap()
 }
 
-fn tokenizer() -> ClipTokenizer {
-    ClipTokenizer::from_bytes(&read("clip-bpe.txt.gz")).unwrap()
+/// The tiny CLIP on the CPU engine, as `Clip::from_onnx` loads it.
+fn tiny_clip() -> Clip {
+    Clip::from_onnx(
+        &read("tiny-clip-image.onnx"),
+        &read("tiny-clip-text.onnx"),
+        &read("clip-bpe.txt.gz"),
+    )
+    .unwrap()
 }
 
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+/// The FastSAM model the selection reference segmented with.
+fn segmenter(r: &SelectionRef) -> FastSam {
+    FastSam::from_onnx(&std::fs::read(fixtures().join(&r.segmentation_model)).unwrap()).unwrap()
+}
+
+fn tokenizer() -> ClipTokenizer {
+    ClipTokenizer::from_bytes(&read("clip-bpe.txt.gz")).unwrap()
 }
 
 /// Raw embeddings of the reference inputs on `engine`, against PyTorch.
@@ -179,8 +186,7 @@ fn segment(case: &ImageCase, model: &FastSam) -> (Vec<u8>, u32, u32, Segmentatio
 /// The whole text prompt on `engine` against the Python selection.
 fn check_selection(engine: Box<dyn ClipEngine>) {
     let r: SelectionRef = json("text_selection.json");
-    let model = FastSam::from_onnx(&std::fs::read(fixtures().join(&r.segmentation_model)).unwrap())
-        .unwrap();
+    let model = segmenter(&r);
     let name = engine.name();
     let clip = Clip::with_engine(tokenizer(), engine).unwrap();
     for case in &r.images {
@@ -310,15 +316,9 @@ fn wrong_files_are_clear_errors() {
 
 #[test]
 fn empty_prompts_and_foreign_images_are_errors() {
-    let clip = Clip::from_onnx(
-        &read("tiny-clip-image.onnx"),
-        &read("tiny-clip-text.onnx"),
-        &read("clip-bpe.txt.gz"),
-    )
-    .unwrap();
+    let clip = tiny_clip();
     let r: SelectionRef = json("text_selection.json");
-    let model = FastSam::from_onnx(&std::fs::read(fixtures().join(&r.segmentation_model)).unwrap())
-        .unwrap();
+    let model = segmenter(&r);
     let (rgb, w, h, seg) = segment(&r.images[0], &model);
     let view = ImageView::new(&rgb, w, h, PixelFormat::Rgb).unwrap();
     let regions = clip.embed_regions(&seg, &view).unwrap();
@@ -356,15 +356,9 @@ fn empty_prompts_and_foreign_images_are_errors() {
 fn low_resolution_masks_crop_from_the_resized_image() {
     use fastsam_web::MaskResolution;
     use fastsam_web::clip::preprocess::resize_bicubic;
-    let clip = Clip::from_onnx(
-        &read("tiny-clip-image.onnx"),
-        &read("tiny-clip-text.onnx"),
-        &read("clip-bpe.txt.gz"),
-    )
-    .unwrap();
+    let clip = tiny_clip();
     let r: SelectionRef = json("text_selection.json");
-    let model = FastSam::from_onnx(&std::fs::read(fixtures().join(&r.segmentation_model)).unwrap())
-        .unwrap();
+    let model = segmenter(&r);
     let case = &r.images[0];
     let (rgb, w, h) = read_png_rgb(&fixtures().join(&case.image));
     let view = ImageView::new(&rgb, w, h, PixelFormat::Rgb).unwrap();

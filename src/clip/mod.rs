@@ -57,11 +57,12 @@ impl Clip {
     /// the vocabulary (`clip-bpe.txt.gz`), as written by `tools/clip_export.py`.
     pub fn from_onnx(image: &[u8], text: &[u8], vocab: &[u8]) -> Result<Self> {
         let tokenizer = ClipTokenizer::from_bytes(vocab)?;
-        let image = tract::TractImageEncoder::from_proto(&decode_onnx(image)?)?;
-        let text_proto = decode_onnx(text)?;
-        signature::check_vocabulary(&text_proto, tokenizer.vocab_size())?;
-        let text = tract::TractTextEncoder::from_proto(&text_proto)?;
-        Self::with_engine(tokenizer, Box::new(tract::TractClip::new(image, text)?))
+        let engine = tract::TractClip::from_decoders(
+            || decode_onnx(image),
+            || decode_onnx(text),
+            tokenizer.vocab_size(),
+        )?;
+        Self::with_engine(tokenizer, Box::new(engine))
     }
 
     /// Combines a tokenizer with any engine; their context lengths must agree.

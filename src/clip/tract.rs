@@ -8,7 +8,9 @@ use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
 use super::encoder::{ClipEngine, IMAGE_INPUT_LEN, check_embeddings, check_images, check_tokens};
-use super::signature::{IMAGE_SIZE, Part, check, check_dims, context_length, embed_dim};
+use super::signature::{
+    IMAGE_SIZE, Part, check, check_dims, check_vocabulary, context_length, embed_dim,
+};
 use crate::error::{Error, Result};
 
 type Plan = Arc<TypedRunnableModel>;
@@ -121,6 +123,23 @@ impl TractClip {
             TractImageEncoder::from_proto(image)?,
             TractTextEncoder::from_proto(text)?,
         )
+    }
+
+    /// Builds the encoders one file at a time: `image` and `text` decode their file when called,
+    /// so each file's protobuf is freed before the next is read (ViT-B/32 is 606 MB in fp32). The
+    /// text encoder must embed `vocab_size` tokens (the tokenizer's).
+    pub fn from_decoders(
+        image: impl FnOnce() -> Result<pb::ModelProto>,
+        text: impl FnOnce() -> Result<pb::ModelProto>,
+        vocab_size: usize,
+    ) -> Result<Self> {
+        let image = TractImageEncoder::from_proto(&image()?)?;
+        let text = {
+            let proto = text()?;
+            check_vocabulary(&proto, vocab_size)?;
+            TractTextEncoder::from_proto(&proto)?
+        };
+        Self::new(image, text)
     }
 
     /// Pairs two encoders built separately; their embeddings must have the same width.

@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::backend::Request;
 use super::convert::OwnedImage;
 use crate::clip::signature::check_vocabulary;
-use crate::clip::tract::{TractClip, TractImageEncoder, TractTextEncoder};
+use crate::clip::tract::TractClip;
 use crate::clip::{
     ClipEngine, ClipTokenizer, RegionEmbeddings, TextMatch, TextOptions, regions, tokenize_all,
 };
@@ -85,16 +85,9 @@ fn decode(file: &Uint8Array) -> Result<tract_onnx::pb::ModelProto> {
     decode_onnx(&file.to_vec())
 }
 
-/// The tract encoders, one file at a time (each file's bytes and protobuf are freed before the
-/// next is read: ViT-B/32 is 606 MB in fp32).
+/// The tract encoders, one file at a time.
 fn cpu_engine(files: &EncoderFiles, vocab_size: usize) -> Result<TractClip> {
-    let image = TractImageEncoder::from_proto(&decode(&files.image)?)?;
-    let text = {
-        let proto = decode(&files.text)?;
-        check_vocabulary(&proto, vocab_size)?;
-        TractTextEncoder::from_proto(&proto)?
-    };
-    TractClip::new(image, text)
+    TractClip::from_decoders(|| decode(&files.image), || decode(&files.text), vocab_size)
 }
 
 impl TextRunner {
