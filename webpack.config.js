@@ -23,5 +23,12 @@ export default (env, argv) => ({
     port: Number(process.env.PORT || 8080),
     host: process.env.HOST || "localhost",
     client: { overlay: { warnings: false } },
+    // Cross-origin isolation lets the CPU path use the threaded build (SharedArrayBuffer). Models
+    // and images from other origins then need CORS (or Cross-Origin-Resource-Policy) headers.
+    headers: {
+      "Cross-Origin-Opener-Policy": "same-origin",
+      "Cross-Origin-Embedder-Policy": "require-corp",
+      "Cross-Origin-Resource-Policy": "same-origin",
+    },
   },
 });

@@ -9,8 +9,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use fastsam_web::clip::{Clip, ClipTokenizer, TextOptions, regions};
-use fastsam_web::engine::tract::decode_onnx;
+use fastsam_web::clip::{Clip, TextOptions, regions};
 use fastsam_web::{FastSam, ImageView, PixelFormat, SegmentOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -88,6 +87,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 #[cfg(feature = "burn")]
 fn burn_clip(image: &[u8], text: &[u8], vocab: &[u8]) -> fastsam_web::Result<Clip> {
+    use fastsam_web::clip::ClipTokenizer;
+    use fastsam_web::engine::tract::decode_onnx;
     let engine = fastsam_web::clip::burn::BurnClip::from_protos(
         &decode_onnx(image)?,
         &decode_onnx(text)?,

@@ -45,6 +45,13 @@ export interface ModelInfo {
   engine: "burn" | "tract";
   /** Why the model is on the CPU although WebGPU was asked for (`backend: "auto"` or "webgpu"). */
   fallbackReason?: string;
+  /** The wasm build running it: "threaded" (tract on a pool of workers; cross-origin isolated
+   *  pages, CPU path) or "single". */
+  build: "threaded" | "single";
+  /** Threads computing the network (more than 1 only on the threaded build). */
+  threads: number;
+  /** Why the single-threaded build runs although `threads` asked for more than 1. */
+  threadsReason?: string;
   /** Side of the square model input. */
   inputSize: number;
   /** Whether the bytes came from the Cache API instead of the network. */
@@ -55,6 +62,12 @@ export interface ModelInfo {
 
 /** `FastSam.load` options plus the worker's own. */
 export interface WorkerLoadOptions extends LoadOptions {
+  /** Threads for the CPU path (default: one per logical core, at most 8). More than 1 loads the
+   *  threaded wasm build, which needs a cross-origin isolated page (COOP `same-origin`, COEP
+   *  `require-corp`); elsewhere, and when the model runs on WebGPU, the single-threaded build runs
+   *  and `ModelInfo.threadsReason` says why. The first threaded load of a worker fixes its pool:
+   *  later loads reuse it (`ModelInfo.threads` tells its size). */
+  threads?: number;
   /** Cache API cache for downloaded models: a name, `true` (default: "fastsam-web-models") or
    *  `false` (always download, store nothing). Only URLs are cached, and only models that load. */
   cache?: boolean | string;

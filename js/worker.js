@@ -6,14 +6,20 @@
 // `{id, progress}` messages before the answer of a `load` or `loadTextEncoder`. Buffers in results are transferred.
 // `{type: "cancel", id}` aborts load request `id` at once (it is not queued) if its model is still
 // queued or downloading; a model already compiling finishes loading.
-import init, { FastSam } from "./fastsam_web.js";
 import { serializeError } from "./errors.js";
 import { DEFAULT_CACHE, fetchModel, storeModel } from "./model-cache.js";
+import { chooseBuild, startThreadPool } from "./threads.js";
 
-/** @type {Promise<unknown> | null} */
-let wasmReady = null;
-/** @type {FastSam | null} */
+/**
+ * The wasm builds this worker has loaded, by name: each is imported and instantiated at most once
+ * (a wasm instance's thread pool cannot be rebuilt), and a failed one is retried.
+ * @type {Record<string, Promise<{glue: any, threads: number}>>}
+ */
+const builds = {};
+/** @type {any} a `FastSam` of one of the builds */
 let model = null;
+/** How the loaded model's build was chosen: `{build, threads, threadsReason?}`. */
+let buildInfo = null;
 /** Live segmentations by handle. */
 const segmentations = new Map();
 let nextHandle = 1;
@@ -83,9 +89,49 @@ function timed(run) {
 
 /** Where `model` runs now, and why not on WebGPU when that was asked for. */
 function backendOf(model) {
-  const info = { backend: model.backend, engine: model.engine };
+  const info = { backend: model.backend, engine: model.engine, build: model.build, threads: model.threads };
   if (model.fallbackReason !== undefined) info.fallbackReason = model.fallbackReason;
+  if (buildInfo?.threadsReason !== undefined) info.threadsReason = buildInfo.threadsReason;
   return info;
+}
+
+/** Imports and instantiates a build: the threaded one with its pool of `threads` workers. */
+function loadBuild(build, threads) {
+  builds[build] ??= (async () => {
+    if (build === "single") {
+      const glue = await import("./fastsam_web.js");
+      await glue.default();
+      return { glue, threads: 1 };
+    }
+    const glue = await import("./threaded/fastsam_web_threaded.js");
+    await glue.default();
+    return { glue, threads: await startThreadPool(glue, threads) };
+  })().catch((error) => {
+    delete builds[build];
+    throw error;
+  });
+  return builds[build];
+}
+
+/**
+ * The build `options` call for, loaded: the threaded one where the page allows it and the CPU
+ * runs the model, falling back to the single-threaded one (with the reason) when it cannot start.
+ */
+async function buildFor(options) {
+  const choice = await chooseBuild(options);
+  if (choice.build === "threaded") {
+    try {
+      const { glue, threads } = await loadBuild("threaded", choice.threads);
+      return { glue, info: { build: "threaded", threads } };
+    } catch (error) {
+      const { glue } = await loadBuild("single");
+      return { glue, info: { build: "single", threads: 1, threadsReason: `the threaded build failed to start: ${error.message}` } };
+    }
+  }
+  const { glue } = await loadBuild("single");
+  const info = { build: "single", threads: 1 };
+  if (choice.reason !== undefined) info.threadsReason = choice.reason;
+  return { glue, info };
 }
 
 /** Fill colour of a merged point mask when the caller's overlay options name none. */
@@ -131,9 +177,8 @@ const handlers = {
     const { signal } = loads.get(id);
     try {
       signal.throwIfAborted();
-      wasmReady ??= init();
-      await wasmReady;
-      const { cache, ...loadOptions } = options;
+      const { cache, threads, ...loadOptions } = options;
+      const { glue, info: chosen } = await buildFor({ backend: loadOptions.backend, threads });
       const cacheName = cache === false ? null : typeof cache === "string" ? cache : DEFAULT_CACHE;
       const onProgress = (info) => self.postMessage({ id, progress: info });
       let bytes = source;
@@ -148,9 +193,10 @@ const handlers = {
       }
       signal.throwIfAborted();
       onProgress({ status: "compiling", file });
-      const loaded = await FastSam.load(bytes, loadOptions);
+      const loaded = await glue.FastSam.load(bytes, loadOptions);
       model?.free();
       model = loaded;
+      buildInfo = chosen;
       if (typeof source === "string" && cacheName && !cached) await storeModel(source, bytes, cacheName);
       const info = { file, ...backendOf(model), inputSize: model.inputSize, cached };
       onProgress({ status: "ready", ...info });

@@ -189,16 +189,25 @@ function jobsFor({ target, urls }, opts, env) {
     },
     inference("onnxruntime-web wasm inference, 1 thread", "ort-wasm-1", { ...ort, ep: "wasm", threads: 1, runs }, 1),
   ];
-  if (threads > 1) {
-    jobs.push({
-      ...inference(
-        `onnxruntime-web wasm inference, ${threads} threads`,
-        "ort-wasm-n",
-        env.crossOriginIsolated ? { ...ort, ep: "wasm", threads, runs } : null,
-        threads,
-      ),
-      error: "the page is not cross-origin isolated, so onnxruntime-web cannot use threads",
-    });
+  // Thread scaling: 2, 4, 8, ... up to the machine's logical cores, both runtimes.
+  for (const n of threadCounts(threads)) {
+    const isolated = env.crossOriginIsolated;
+    const error = "the page is not cross-origin isolated, so neither runtime can use threads";
+    jobs.push(
+      {
+        ...inference(
+          `fastsam-web CPU (tract) threaded build inference, ${n} threads`,
+          `fastsam-cpu-${n}`,
+          isolated ? { ...fastsam, backend: "cpu", threads: n, runs } : null,
+          n,
+        ),
+        error,
+      },
+      {
+        ...inference(`onnxruntime-web wasm inference, ${n} threads`, `ort-wasm-${n}`, isolated ? { ...ort, ep: "wasm", threads: n, runs } : null, n),
+        error,
+      },
+    );
   }
   if (!opts.skipGpu) {
     jobs.push(
@@ -207,6 +216,14 @@ function jobsFor({ target, urls }, opts, env) {
     );
   }
   return jobs;
+}
+
+/** Thread counts above 1 to measure: powers of two below `cores`, and `cores`. */
+function threadCounts(cores) {
+  const counts = [];
+  for (let n = 2; n < cores; n *= 2) counts.push(n);
+  if (cores > 1) counts.push(cores);
+  return counts;
 }
 
 /** The post-processing and prompt job on the image stretched to POST_SIZE, CPU backend. */
@@ -227,6 +244,7 @@ function postJob({ target, urls }, opts) {
 function sizes(opts) {
   const files = [
     ["fastsam-web (pkg/fastsam_web_bg.wasm)", PKG_WASM],
+    ["fastsam-web threaded CPU build (pkg/threaded/fastsam_web_threaded_bg.wasm)", path.join(root, "pkg/threaded/fastsam_web_threaded_bg.wasm")],
     ...(opts.wasmNogpu ? [[`fastsam-web without WebGPU (${path.relative(root, opts.wasmNogpu)})`, opts.wasmNogpu]] : []),
     ["onnxruntime-web wasm EP (ort-wasm-simd-threaded.wasm)", path.join(ORT_DIST, "ort-wasm-simd-threaded.wasm")],
     ["onnxruntime-web WebGPU build (ort-wasm-simd-threaded.asyncify.wasm)", path.join(ORT_DIST, "ort-wasm-simd-threaded.asyncify.wasm")],
@@ -239,11 +257,15 @@ function sizes(opts) {
     });
 }
 
-/** Each inference row's median over the 1-thread onnxruntime-web wasm row of its model and image. */
+/**
+ * Each inference row's median over onnxruntime-web's on the same model and image: its wasm EP with
+ * the same thread count for CPU rows, its WebGPU EP for WebGPU rows.
+ */
 function addRatios(rows) {
   for (const r of rows) {
     if (r.kind !== "inference" || r.error) continue;
-    const base = rows.find((b) => b.ep === "ort-wasm-1" && b.model === r.model && b.image === r.image && !b.error);
+    const ep = r.threads === "GPU" ? "ort-webgpu" : `ort-wasm-${r.threads}`;
+    const base = rows.find((b) => b.ep === ep && b.model === r.model && b.image === r.image && !b.error);
     if (base) r.ratio = r.median / base.median;
   }
 }
@@ -261,7 +283,7 @@ function markdown(report) {
     "",
     `${report.date} · ${report.browser} · ${machine.cpu}, ${machine.cores} cores, ${(machine.ramBytes / 2 ** 30).toFixed(1)} GiB RAM`,
     `Page: cross-origin isolated ${page.crossOriginIsolated ? "yes" : "no"}, hardwareConcurrency ${page.hardwareConcurrency}, WebGPU adapter ${gpuName(page.gpu)}${page.gpu?.fallback ? " (fallback adapter)" : ""}.`,
-    `Median and min of ${plural(o.runs)} after ${o.warmup} warm-up (WebGPU rows: ${plural(o.gpuRuns)}; prompts: ${plural(o.promptRuns)}); every job in a fresh module Web Worker. Ratio: median / onnxruntime-web wasm 1 thread on the same model and image.`,
+    `Median and min of ${plural(o.runs)} after ${o.warmup} warm-up (WebGPU rows: ${plural(o.gpuRuns)}; prompts: ${plural(o.promptRuns)}); every job in a fresh module Web Worker. Ratio: median / onnxruntime-web's on the same model and image, wasm EP with the same threads (WebGPU rows: its WebGPU EP).`,
     "",
     "| row | model | median ms | min ms | ratio | threads |",
     "|---|---|---:|---:|---:|---:|",

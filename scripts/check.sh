@@ -6,3 +6,5 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fastsam-web/target}
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The threaded wasm build's configuration (no Burn, thread pool): scripts/build-wasm-threaded.sh.
+cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features threads -- -D warnings

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there:
-# the wasm32 Rust target, wasm-pack and the matching wasm-bindgen CLI, npm packages, and (with
+# the wasm32 Rust target, the pinned nightly for the threaded build, wasm-pack and the matching wasm-bindgen CLI, npm packages, and (with
 # --browser) Debian's Chromium and ChromeDriver for the headless browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,15 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
+fi
+
+# The threaded wasm build rebuilds std with atomics: a pinned nightly with its sources.
+NIGHTLY=$(cat scripts/nightly-toolchain)
+if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
+  || ! rustup component list --toolchain "$NIGHTLY" --installed | grep -q '^rust-src' \
+  || ! rustup target list --toolchain "$NIGHTLY" --installed | grep -qx wasm32-unknown-unknown; then
+  say "installing the $NIGHTLY toolchain with rust-src (threaded wasm build)"
+  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
 fi
 
 if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then

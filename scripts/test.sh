@@ -14,8 +14,10 @@ cargo fmt --check
 step "cargo clippy (native and wasm32, -D warnings)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The threaded wasm build's configuration (no Burn, thread pool): scripts/build-wasm-threaded.sh.
+cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features threads -- -D warnings
 step "native tests"
-cargo test
+cargo test --features threads
 step "browser tests (headless Chromium)"
 wasm-pack test --release --headless --chrome
 step "end-to-end tests (demo and worker client in headless Chromium)"; npm run test:e2e

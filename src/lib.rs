@@ -38,4 +38,4 @@ pub use pipeline::{MaskResolution, SegmentOptions, Semantics};
 pub use prompt::{BoxMode, PointMode, Selection};
 pub use render::{OverlayStyle, render_overlay};
 pub use segmentation::{Instance, Segmentation};
-pub use segmenter::FastSam;
+pub use segmenter::{FastSam, LoadOptions};

@@ -7,6 +7,24 @@ use crate::image::ImageView;
 use crate::pipeline::{Letterbox, SegmentOptions, postprocess};
 use crate::segmentation::Segmentation;
 
+/// How [`FastSam::from_onnx_with_options`] loads a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Input size for exports with a dynamic input shape (`None`: read from the graph).
+    pub input_size: Option<u32>,
+    /// Threads for tract's matrix products (default 1). More than 1 needs the `threads` feature.
+    pub threads: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            input_size: None,
+            threads: 1,
+        }
+    }
+}
+
 /// A FastSAM model ready to segment images.
 pub struct FastSam {
     engine: Box<dyn Engine>,
@@ -37,6 +55,13 @@ impl FastSam {
         )?)))
     }
 
+    /// Loads an ONNX export on tract with `options` (input size of dynamic exports, threads).
+    pub fn from_onnx_with_options(bytes: &[u8], options: &LoadOptions) -> Result<Self> {
+        let engine =
+            TractEngine::from_onnx(bytes, options.input_size)?.with_threads(options.threads)?;
+        Ok(Self::with_engine(Box::new(engine)))
+    }
+
     /// Wraps any engine.
     pub fn with_engine(engine: Box<dyn Engine>) -> Self {
         Self { engine }
@@ -50,6 +75,11 @@ impl FastSam {
     /// Name of the engine running the network.
     pub fn engine_name(&self) -> &'static str {
         self.engine.name()
+    }
+
+    /// Threads running the network's matrix products.
+    pub fn threads(&self) -> usize {
+        self.engine.threads()
     }
 
     /// Letterboxes `image` into the network input (planar RGB in 0..1).

@@ -92,7 +92,7 @@ export function fileName(file) {
 
 /**
  * Fills the timings table; fields left out keep their value.
- * @param {{model?: {backend: string, engine: string}, masks?: number, preprocessMs?: number,
+ * @param {{model?: {backend: string, engine: string, threads?: number}, masks?: number, preprocessMs?: number,
  *   inferenceMs?: number, postprocessMs?: number, promptMs?: number | null, renderMs?: number}} stats
  */
 export function showStats(stats) {
@@ -108,7 +108,8 @@ export function showStats(stats) {
   }
 }
 
-/** "WebGPU (engine)" or "CPU (engine)" for a loaded model. */
-function backendName({ backend, engine }) {
-  return `${backend === "webgpu" ? "WebGPU" : backend.toUpperCase()} (${engine})`;
+/** "WebGPU (engine)" or "CPU (engine, N threads)" for a loaded model. */
+function backendName({ backend, engine, threads = 1 }) {
+  const where = backend === "webgpu" ? "WebGPU" : backend.toUpperCase();
+  return `${where} (${engine}${threads > 1 ? `, ${threads} threads` : ""})`;
 }

@@ -4,6 +4,7 @@
 #[cfg(feature = "burn")]
 pub mod burn;
 pub mod graph;
+pub mod threads;
 pub mod tract;
 
 use crate::error::{Error, Result};
@@ -75,4 +76,8 @@ pub trait Engine {
     fn input_size(&self) -> u32;
     /// Runs the network on a planar RGB input of `3 * size * size` floats in 0..1.
     fn infer(&self, input: &[f32]) -> Result<RawOutputs>;
+    /// Threads the engine computes on (1 unless it was given more).
+    fn threads(&self) -> usize {
+        1
+    }
 }

@@ -6,6 +6,7 @@ use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
 use super::graph::{InputType, Signature, inspect};
+use super::threads::Threads;
 use super::{Engine, RawOutputs, check_input};
 use crate::error::{Error, Result};
 
@@ -17,6 +18,7 @@ pub struct TractEngine {
     signature: Signature,
     /// Output slots of the detections and prototypes in the plan's outputs.
     slots: (usize, usize),
+    threads: Threads,
 }
 
 impl std::fmt::Debug for TractEngine {
@@ -94,7 +96,22 @@ impl TractEngine {
             plan,
             signature,
             slots,
+            threads: Threads::default(),
         })
+    }
+
+    /// Runs the matrix products on `count` threads (1: on the caller's thread, the default).
+    /// Natively each engine gets its own pool; in the threaded wasm build the engine uses the pool
+    /// of Web Workers the JS loader started, and `count` only has to be more than 1. Fails when the
+    /// crate was built without the `threads` feature and `count` is more than 1.
+    pub fn with_threads(mut self, count: usize) -> Result<Self> {
+        self.threads = Threads::new(count)?;
+        Ok(self)
+    }
+
+    /// How many threads run the matrix products.
+    pub fn threads(&self) -> usize {
+        self.threads.count()
     }
 
     /// What the file declares.
@@ -112,6 +129,10 @@ impl Engine for TractEngine {
         self.signature.input_size
     }
 
+    fn threads(&self) -> usize {
+        self.threads.count()
+    }
+
     fn infer(&self, input: &[f32]) -> Result<RawOutputs> {
         let s = check_input(input, self.signature.input_size)?;
         let fail = |e: TractError| Error::Inference(root_cause(&e));
@@ -119,7 +140,10 @@ impl Engine for TractEngine {
         if self.signature.input_type == InputType::F16 {
             tensor = tensor.cast_to::<f16>().map_err(fail)?.into_owned();
         }
-        let outputs = self.plan.run(tvec!(tensor.into())).map_err(fail)?;
+        let outputs = self
+            .threads
+            .run(|| self.plan.run(tvec!(tensor.into())))
+            .map_err(fail)?;
         let as_f32 = |t: &TValue| -> Result<(Vec<usize>, Vec<f32>)> {
             let t = t.cast_to::<f32>().map_err(fail)?;
             let view = t.to_plain_array_view::<f32>().map_err(fail)?;

@@ -6,13 +6,18 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+#[cfg(feature = "burn")]
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+#[cfg(feature = "burn")]
 use wasm_bindgen_futures::JsFuture;
 
 use crate::engine::RawOutputs;
 use crate::engine::tract::{TractEngine, decode_onnx};
 use crate::error::{Error, Result};
-use crate::segmenter::{FastSam, check_outputs};
+use crate::segmenter::FastSam;
+#[cfg(feature = "burn")]
+use crate::segmenter::check_outputs;
 
 #[cfg(feature = "burn")]
 use crate::engine::burn::BurnEngine;
@@ -40,6 +45,16 @@ impl Request {
             ))),
         }
     }
+}
+
+/// tract on the CPU; in the threaded build, on the pool of workers when one was started.
+fn cpu_model(engine: TractEngine) -> Result<FastSam> {
+    #[cfg(feature = "threads")]
+    let engine = match super::threads::thread_pool_size() {
+        0 | 1 => engine,
+        pool => engine.with_threads(pool)?,
+    };
+    Ok(FastSam::with_engine(Box::new(engine)))
 }
 
 enum Active {
@@ -81,7 +96,7 @@ impl Runner {
             }
         }
         drop(bytes);
-        let model = FastSam::with_engine(Box::new(TractEngine::from_proto(&proto, input_size)?));
+        let model = cpu_model(TractEngine::from_proto(&proto, input_size)?)?;
         let size = model.input_size();
         Ok(Self::new(
             Active::Cpu(Rc::new(model)),
@@ -120,6 +135,15 @@ impl Runner {
             #[cfg(feature = "burn")]
             Active::Gpu(_) => "webgpu",
             Active::Cpu(_) => "cpu",
+        }
+    }
+
+    /// Threads computing the network: the pool's size for tract in the threaded build, else 1.
+    pub fn threads(&self) -> usize {
+        match &*self.active.borrow() {
+            #[cfg(feature = "burn")]
+            Active::Gpu(_) => 1,
+            Active::Cpu(model) => model.threads(),
         }
     }
 
@@ -184,7 +208,7 @@ impl Runner {
             )));
         };
         let engine = TractEngine::from_onnx(&bytes.to_vec(), self.requested_size)?;
-        let model = Rc::new(FastSam::with_engine(Box::new(engine)));
+        let model = Rc::new(cpu_model(engine)?);
         *self.active.borrow_mut() = Active::Cpu(model.clone());
         let reason = format!("WebGPU failed during a run, now on the CPU: {why}");
         *self.fallback_reason.borrow_mut() = Some(reason.clone());
@@ -203,6 +227,7 @@ impl Runner {
 /// Why the GPU engine could not be built.
 enum Fallback {
     /// The file is not a FastSAM model: an error on every backend.
+    #[cfg_attr(not(feature = "burn"), allow(dead_code))]
     Model(Error),
     /// No usable WebGPU: auto mode goes on with the CPU.
     NoGpu(String),

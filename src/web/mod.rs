@@ -7,6 +7,8 @@ mod error;
 mod model;
 mod segmentation;
 mod text;
+#[cfg(feature = "threads")]
+mod threads;
 
 pub use model::FastSamJs;
 pub use segmentation::{MaskJs, SegmentationJs};

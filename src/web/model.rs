@@ -53,6 +53,24 @@ impl FastSamJs {
         self.inner.input_size()
     }
 
+    /// Threads running the network: more than 1 only for the CPU path of the threaded build
+    /// (which `FastSamWorker` loads on cross-origin isolated pages).
+    #[wasm_bindgen(getter)]
+    pub fn threads(&self) -> usize {
+        self.inner.threads()
+    }
+
+    /// `"threaded"` when this is the package's threaded wasm build, else `"single"`.
+    #[wasm_bindgen(getter, unchecked_return_type = "\"threaded\" | \"single\"")]
+    pub fn build(&self) -> String {
+        if cfg!(feature = "threads") {
+            "threaded"
+        } else {
+            "single"
+        }
+        .into()
+    }
+
     /// The device the network runs on now: `"webgpu"` or `"cpu"`.
     #[wasm_bindgen(getter, unchecked_return_type = "\"webgpu\" | \"cpu\"")]
     pub fn backend(&self) -> String {

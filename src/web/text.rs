@@ -10,6 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::backend::Request;
 use super::convert::OwnedImage;
+#[cfg(feature = "burn")]
 use crate::clip::signature::check_vocabulary;
 use crate::clip::tract::TractClip;
 use crate::clip::{
@@ -194,7 +195,7 @@ impl TextRunner {
 
     /// Moves to the CPU after a GPU failure (auto mode only); a call that failed after another
     /// one already moved uses the CPU engine too.
-    #[cfg_attr(not(feature = "burn"), allow(dead_code))]
+    #[cfg_attr(not(feature = "burn"), allow(dead_code, irrefutable_let_patterns))]
     fn fall_back(&self, error: &Error) -> Result<Rc<TractClip>> {
         if let Active::Cpu(engine) = &*self.active.borrow() {
             return Ok(engine.clone());

@@ -51,7 +51,8 @@ describe("demo page", () => {
   before(async () => {
     assert.ok(existsSync(path.join(root, "dist/index.html")), "dist/ is missing: run `npm run build` first");
     mkdirSync(shots, { recursive: true });
-    server = await serve({ "/": path.join(root, "dist"), "/fixtures/": models }, { slow: /\.onnx$/ });
+    // Served as `npm start` does: cross-origin isolated (the CPU path may run threaded).
+    server = await serve({ "/": path.join(root, "dist"), "/fixtures/": models }, { slow: /\.onnx$/, isolated: true });
     browser = await launch();
     const context = await browser.newContext({
       viewport: { width: 1280, height: 1000 },
@@ -91,7 +92,7 @@ describe("demo page", () => {
     await shoot("1-download");
     await status(/Model tiny-640\.onnx ready/);
     assert.equal(await page.isVisible("#model-progress"), false);
-    assert.match(await page.textContent("#stat-backend"), /^(CPU|WebGPU) \(\w+\)$/);
+    assert.match(await page.textContent("#stat-backend"), /^(CPU|WebGPU) \(\w+(, \d+ threads)?\)$/);
     assert.equal(server.hits.get(MODEL_URL), 1);
   });
 
@@ -332,6 +333,18 @@ describe("demo page", () => {
     await status(/Model tiny-640\.onnx ready/);
     assert.match(await page.textContent("#model-progress-text"), /^From the cache: tiny-640\.onnx/);
     assert.equal(server.hits.get(MODEL_URL), 1, "the model was downloaded once");
+  });
+
+  it("runs the CPU path on the threaded build from the bundled page (?backend=cpu)", async () => {
+    await page.goto(`${server.origin}/?model=${MODEL_URL}&backend=cpu`);
+    await status(/Model tiny-640\.onnx ready/);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const expected = cores > 1 ? `CPU (tract, ${Math.min(cores, 8)} threads)` : "CPU (tract)";
+    assert.equal(await page.textContent("#stat-backend"), expected);
+    await page.click("#samples button:has-text('Astronaut')");
+    await status(/^\d+ masks in astronaut\.jpg/);
+    await settled();
+    assert.ok((await opaqueCount(page, "layer-masks")) > 0, "masks are drawn");
   });
 
   it("printed no errors", () => {

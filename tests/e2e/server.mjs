@@ -15,14 +15,23 @@ const TYPES = {
   ".onnx": "application/octet-stream",
 };
 
+/** What a server sends for `crossOriginIsolated` pages (SharedArrayBuffer, wasm threads). */
+export const ISOLATION_HEADERS = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+  "Cross-Origin-Resource-Policy": "same-origin",
+};
+
 /**
  * Serves `routes` (`{"/prefix/": "/abs/folder", ...}`, longest prefix first) on 127.0.0.1.
  * @param {Record<string, string>} routes
- * @param {{slow?: RegExp, pages?: Record<string, string>}} [options] `slow`: paths sent in 16
- *   pieces over about half a second; `pages`: extra HTML pages by path
+ * @param {{slow?: RegExp, pages?: Record<string, string>, isolated?: boolean}} [options] `slow`:
+ *   paths sent in 16 pieces over about half a second; `pages`: extra HTML pages by path;
+ *   `isolated`: send the headers that make pages cross-origin isolated (threads)
  * @returns {Promise<{origin: string, hits: Map<string, number>, close: () => Promise<void>}>}
  */
-export async function serve(routes, { slow, pages = {} } = {}) {
+export async function serve(routes, { slow, pages = {}, isolated = false } = {}) {
+  const isolation = isolated ? ISOLATION_HEADERS : {};
   const prefixes = Object.keys(routes).sort((a, b) => b.length - a.length);
   const hits = new Map();
   const server = createServer(async (request, response) => {
@@ -30,7 +39,7 @@ export async function serve(routes, { slow, pages = {} } = {}) {
     const pathname = decodeURIComponent(url.pathname);
     hits.set(pathname, (hits.get(pathname) ?? 0) + 1);
     if (pages[pathname] !== undefined) {
-      response.writeHead(200, { "Content-Type": TYPES[".html"] }).end(pages[pathname]);
+      response.writeHead(200, { "Content-Type": TYPES[".html"], ...isolation }).end(pages[pathname]);
       return;
     }
     const prefix = prefixes.find((p) => pathname.startsWith(p));
@@ -51,6 +60,7 @@ export async function serve(routes, { slow, pages = {} } = {}) {
       "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream",
       "Content-Length": body.length,
       "Cache-Control": "no-store",
+      ...isolation,
     });
     if (slow?.test(pathname)) await trickle(response, body);
     else response.end(body);

@@ -1,0 +1,114 @@
+// End-to-end test of the threaded build: on a cross-origin isolated page FastSamWorker runs the
+// fixture model on pkg/threaded/ with a pool of 2 threads and gets exactly the single-threaded
+// build's masks; on a page without the isolation headers it falls back to the single-threaded
+// build and says why.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { launch, newPage } from "./browser.mjs";
+import { serve } from "./server.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const models = path.join(root, "tests/fixtures/models");
+const PAGE = `<!doctype html><meta charset="utf-8"><title>threads</title><link rel="icon" href="data:,">
+<script type="module">
+  import { FastSamWorker } from "/pkg/client.js";
+  const canvas = new OffscreenCanvas(320, 240);
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#d0c8b0"; ctx.fillRect(0, 0, 320, 240);
+  ctx.fillStyle = "#1060c0"; ctx.fillRect(30, 40, 120, 90);
+  ctx.fillStyle = "#c03020"; ctx.beginPath(); ctx.arc(230, 150, 55, 0, 2 * Math.PI); ctx.fill();
+  ctx.fillStyle = "#208040"; ctx.fillRect(60, 170, 90, 50);
+  /** Loads the fixture with \`options\`, segments the picture, returns the model and every mask. */
+  window.segmentWith = async (options) => {
+    const worker = new FastSamWorker();
+    try {
+      const model = await worker.load("/fixtures/tiny-640.onnx", { cache: false, ...options });
+      const seg = await worker.segment(ctx.getImageData(0, 0, 320, 240));
+      const masks = await seg.rle();
+      const proposals = await seg.proposals(5);
+      const point = await seg.points([[90, 85]], [1]);
+      return { model, masks, proposals, point: point.masks.map((m) => m.area) };
+    } finally {
+      worker.terminate();
+    }
+  };
+  window.isolated = crossOriginIsolated;
+  window.ready = true;
+</script>`;
+
+describe("threaded build", () => {
+  let isolatedServer;
+  let plainServer;
+  let browser;
+
+  const open = async (server) => {
+    const page = await newPage(await browser.newContext());
+    await page.goto(`${server.origin}/`);
+    await page.waitForFunction(() => window.ready === true);
+    return page;
+  };
+
+  before(async () => {
+    assert.ok(existsSync(path.join(root, "pkg/threaded")), "pkg/threaded/ is missing: run `npm run build:wasm`");
+    const routes = { "/pkg/": path.join(root, "pkg"), "/fixtures/": models };
+    isolatedServer = await serve(routes, { pages: { "/": PAGE }, isolated: true });
+    plainServer = await serve(routes, { pages: { "/": PAGE } });
+    browser = await launch({ webgpu: false });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await isolatedServer?.close();
+    await plainServer?.close();
+  });
+
+  it("runs on 2 threads on an isolated page, with the single-threaded build's masks", async () => {
+    const page = await open(isolatedServer);
+    assert.equal(await page.evaluate(() => window.isolated), true);
+    const threaded = await page.evaluate(() => window.segmentWith({ backend: "cpu", threads: 2 }));
+    const single = await page.evaluate(() => window.segmentWith({ backend: "cpu", threads: 1 }));
+    assert.equal(threaded.model.build, "threaded");
+    assert.equal(threaded.model.threads, 2);
+    assert.equal(threaded.model.threadsReason, undefined);
+    assert.equal(single.model.build, "single");
+    assert.equal(single.model.threads, 1);
+    assert.ok(threaded.masks.length > 0, "the fixture gives masks");
+    assert.deepEqual(threaded.masks, single.masks);
+    assert.deepEqual(threaded.proposals, single.proposals);
+    assert.deepEqual(threaded.point, single.point);
+    assert.deepEqual(page.pageErrors, []);
+  });
+
+  it("takes the single-threaded build for WebGPU requests, and refuses a bad thread count", async () => {
+    const page = await open(isolatedServer);
+    const refused = await page.evaluate(() =>
+      window.segmentWith({ backend: "cpu", threads: 0 }).then(
+        () => null,
+        (e) => e.message,
+      ),
+    );
+    assert.match(refused, /threads must be a whole number of at least 1/);
+    const gpu = await page.evaluate(() =>
+      window.segmentWith({ backend: "webgpu", threads: 2 }).then(
+        () => null,
+        (e) => e.message,
+      ),
+    );
+    // No adapter in this browser: the WebGPU request fails on the single-threaded build.
+    assert.match(gpu, /webgpu/i);
+  });
+
+  it("falls back to the single-threaded build without the isolation headers, and says why", async () => {
+    const page = await open(plainServer);
+    assert.equal(await page.evaluate(() => window.isolated), false);
+    const result = await page.evaluate(() => window.segmentWith({ backend: "cpu", threads: 2 }));
+    assert.equal(result.model.build, "single");
+    assert.equal(result.model.threads, 1);
+    assert.match(result.model.threadsReason, /not cross-origin isolated/);
+    assert.ok(result.masks.length > 0);
+  });
+});
