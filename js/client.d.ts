@@ -52,6 +52,8 @@ export interface ModelInfo {
   threads: number;
   /** Why the single-threaded build runs although `threads` asked for more than 1. */
   threadsReason?: string;
+  /** The CPU path's matrix-product tile, as `FastSam.gemmTile` says ("4x8" or "8x8"). */
+  gemmTile: "4x8" | "8x8" | "scalar";
   /** Side of the square model input. */
   inputSize: number;
   /** Whether the bytes came from the Cache API instead of the network. */

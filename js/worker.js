@@ -89,7 +89,13 @@ function timed(run) {
 
 /** Where `model` runs now, and why not on WebGPU when that was asked for. */
 function backendOf(model) {
-  const info = { backend: model.backend, engine: model.engine, build: model.build, threads: model.threads };
+  const info = {
+    backend: model.backend,
+    engine: model.engine,
+    build: model.build,
+    threads: model.threads,
+    gemmTile: model.gemmTile,
+  };
   if (model.fallbackReason !== undefined) info.fallbackReason = model.fallbackReason;
   if (buildInfo?.threadsReason !== undefined) info.threadsReason = buildInfo.threadsReason;
   return info;

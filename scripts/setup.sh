@@ -24,6 +24,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# tract-linalg's own tests of the vendored wasm kernels run on wasm32-wasip1 (vendor/test-linalg.sh).
+if ! rustup target list --installed | grep -qx wasm32-wasip1; then
+  say "adding the wasm32-wasip1 target (tract-linalg's kernel tests)"
+  rustup target add wasm32-wasip1
+fi
+
 # The threaded wasm build rebuilds std with atomics: a pinned nightly with its sources.
 NIGHTLY=$(cat scripts/nightly-toolchain)
 if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \

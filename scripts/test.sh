@@ -18,6 +18,8 @@ cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features threads -- -D warnings
 step "native tests"
 cargo test --features threads
+step "tract-linalg's tests of the vendored wasm kernels (wasm32-wasip1, Node WASI)"
+bash vendor/test-linalg.sh
 step "browser tests (headless Chromium)"
 wasm-pack test --release --headless --chrome
 step "end-to-end tests (demo and worker client in headless Chromium)"; npm run test:e2e

@@ -4,6 +4,8 @@
 mod backend;
 mod convert;
 mod error;
+#[cfg(target_feature = "simd128")]
+mod gemm_tile;
 mod model;
 mod segmentation;
 mod text;
@@ -34,6 +36,22 @@ unsafe extern "C" {
 /// "command-style" heuristic), which cost ~0.2 ms per call from JavaScript, so ~70 ms for an
 /// `everything()` over 300 masks. Called from the start function and, in case an embedder skips
 /// it (test harnesses), before a model loads.
+/// Readies tract on this machine before a plan is built: static constructors, and the matrix
+/// product tile measured once (src/web/gemm_tile.rs).
+pub(crate) fn prepare_tract() {
+    run_static_constructors();
+    #[cfg(target_feature = "simd128")]
+    gemm_tile::choose_once();
+}
+
+/// The matrix-product tile tract plans use here (`"4x8"` or `"8x8"`; `"scalar"` without SIMD).
+pub(crate) fn gemm_tile_name() -> &'static str {
+    #[cfg(target_feature = "simd128")]
+    return gemm_tile::current();
+    #[cfg(not(target_feature = "simd128"))]
+    "scalar"
+}
+
 pub(crate) fn run_static_constructors() {
     use std::sync::atomic::{AtomicBool, Ordering};
     static DONE: AtomicBool = AtomicBool::new(false);

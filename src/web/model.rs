@@ -34,7 +34,7 @@ impl FastSamJs {
             js_sys::Object,
         >,
     ) -> Result<FastSamJs, JsValue> {
-        super::run_static_constructors();
+        super::prepare_tract();
         let options: LoadOptions = convert::options(options, "load options")?;
         let request = Request::parse(options.backend.as_deref()).map_err(to_js)?;
         let bytes = convert::model_bytes(&bytes)?;
@@ -58,6 +58,14 @@ impl FastSamJs {
     #[wasm_bindgen(getter)]
     pub fn threads(&self) -> usize {
         self.inner.threads()
+    }
+
+    /// The tile of tract's wasm matrix products (`"4x8"` or `"8x8"`), the faster of the two on
+    /// this machine as timed at the first load (4x8 where the engine has 16 SIMD registers, as on
+    /// x86-64; 8x8 with 32, as on arm64). Only the CPU path uses it.
+    #[wasm_bindgen(getter, js_name = gemmTile)]
+    pub fn gemm_tile(&self) -> String {
+        super::gemm_tile_name().into()
     }
 
     /// `"threaded"` when this is the package's threaded wasm build, else `"single"`.
