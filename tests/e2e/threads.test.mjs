@@ -3,7 +3,7 @@
 // build's masks; on a page without the isolation headers it falls back to the single-threaded
 // build and says why.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,10 @@ import { serve } from "./server.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const models = path.join(root, "tests/fixtures/models");
+const clip = path.join(root, "tests/fixtures/clip");
+const images = path.join(root, "tests/fixtures/images");
+/** The Python reference selection of the text prompt (tools/make_clip_fixtures.py). */
+const selection = JSON.parse(readFileSync(path.join(clip, "text_selection.json"), "utf8"));
 const PAGE = `<!doctype html><meta charset="utf-8"><title>threads</title><link rel="icon" href="data:,">
 <script type="module">
   import { FastSamWorker } from "/pkg/client.js";
@@ -36,6 +40,28 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>threads</title><link r
       worker.terminate();
     }
   };
+  /** The text prompt on the fixture CLIP: the mask each sentence picks, and the cosines. */
+  window.textWith = async (options, sentences) => {
+    const worker = new FastSamWorker();
+    try {
+      const model = await worker.load("/fixtures/tiny-640.onnx", { cache: false, ...options });
+      const encoder = await worker.loadTextEncoder(
+        { image: "/clip/tiny-clip-image.onnx", text: "/clip/tiny-clip-text.onnx", vocab: "/clip/clip-bpe.txt.gz" },
+        { cache: false },
+      );
+      const blob = await (await fetch("/images/shapes_wide.png")).blob();
+      const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const c = canvas.getContext("2d");
+      c.drawImage(bitmap, 0, 0);
+      const seg = await worker.segment(c.getImageData(0, 0, bitmap.width, bitmap.height), { maxDet: 32 });
+      const picked = await seg.text(sentences);
+      const scores = await seg.textScores(sentences[0]);
+      return { model, encoder, picked: picked.masks.map((m) => m.index), cosines: scores[0].map((s) => s.cosine) };
+    } finally {
+      worker.terminate();
+    }
+  };
   window.isolated = crossOriginIsolated;
   window.ready = true;
 </script>`;
@@ -54,7 +80,7 @@ describe("threaded build", () => {
 
   before(async () => {
     assert.ok(existsSync(path.join(root, "pkg/threaded")), "pkg/threaded/ is missing: run `npm run build:wasm`");
-    const routes = { "/pkg/": path.join(root, "pkg"), "/fixtures/": models };
+    const routes = { "/pkg/": path.join(root, "pkg"), "/fixtures/": models, "/clip/": clip, "/images/": images };
     isolatedServer = await serve(routes, { pages: { "/": PAGE }, isolated: true });
     plainServer = await serve(routes, { pages: { "/": PAGE } });
     browser = await launch({ webgpu: false });
@@ -81,6 +107,21 @@ describe("threaded build", () => {
     assert.deepEqual(threaded.proposals, single.proposals);
     assert.deepEqual(threaded.point, single.point);
     assert.deepEqual(page.pageErrors, []);
+  });
+
+  it("runs the text prompt (CLIP on tract) on the pool, picking the reference masks", async () => {
+    const page = await open(isolatedServer);
+    const wide = selection.images.find((c) => c.image === "images/shapes_wide.png");
+    const sentences = wide.sentences.map((s) => s.sentence);
+    const r = await page.evaluate(([s]) => window.textWith({ backend: "cpu", threads: 2 }, s), [sentences]);
+    assert.equal(r.model.build, "threaded");
+    assert.equal(r.encoder.backend, "cpu");
+    assert.deepEqual(
+      r.picked,
+      wide.sentences.map((s) => s.best),
+    );
+    const worst = Math.max(...r.cosines.map((c, i) => Math.abs(c - wide.sentences[0].cosine[i])));
+    assert.ok(worst <= 1e-4, `cosines differ by ${worst}`);
   });
 
   it("takes the single-threaded build for WebGPU requests, and refuses a bad thread count", async () => {
