@@ -97,9 +97,12 @@ fn merged(seg: &Segmentation, points: &[FramePoint]) -> Selection {
     let mut score = 0f32;
     for i in super::everything::by_area(seg) {
         let instance = &seg.instances()[i];
+        // Consecutive operations with the same mask collapse to the last one: (R ∪ M) \ M = R \ M
+        // and (R \ M) ∪ M = R ∪ M. So each mask is applied once, with its last point's label.
+        let mut last = None;
         for p in points {
             if instance.mask.contains(p.x, p.y) {
-                ops.push((&instance.mask, p.foreground));
+                last = Some(p.foreground);
                 if p.foreground {
                     if !sources.contains(&i) {
                         sources.push(i);
@@ -107,6 +110,9 @@ fn merged(seg: &Segmentation, points: &[FramePoint]) -> Selection {
                     score = score.max(instance.score);
                 }
             }
+        }
+        if let Some(foreground) = last {
+            ops.push((&instance.mask, foreground));
         }
     }
     // Applied row by row on runs: the cost follows the masks' outlines, not their areas.
