@@ -2,31 +2,20 @@
 // `warmup + runs` times and reports the package's own timings (pre-processing, model run,
 // post-processing); with `promptRuns`, also times each prompt on the last segmentation. With
 // `threads` > 1 it runs the threaded build (pkg/threaded/) on a pool of that many workers.
-import { startThreadPool } from "../pkg/threads.js";
+import { loadBuild } from "../pkg/threads.js";
 import { fetchBytes, loadImage, serveJob } from "./common.js";
 
-/** The package's build for `threads`, initialised (and its pool started). */
-async function build(threads) {
-  if (threads > 1) {
-    const glue = await import("../pkg/threaded/fastsam_web_threaded.js");
-    await glue.default();
-    await startThreadPool(glue, threads);
-    return glue;
-  }
-  const glue = await import("../pkg/fastsam_web.js");
-  await glue.default();
-  return glue;
-}
-
-serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup, promptRuns = 0, threads = 1 }) => {
-  const { FastSam } = await build(threads);
+serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup, promptRuns = 0, threads = 1, gemmTile }) => {
+  const { glue } = await loadBuild(threads > 1 ? "threaded" : "single", threads);
+  const { FastSam } = glue;
   const [bytes, image] = await Promise.all([fetchBytes(modelUrl), loadImage(imageUrl, size)]);
   const loadStart = performance.now();
-  const model = await FastSam.load(bytes, { backend });
+  const model = await FastSam.load(bytes, { backend, gemmTile });
   const loadMs = performance.now() - loadStart;
   try {
     if (model.backend !== backend) throw new Error(`asked for ${backend}, got ${model.backend}: ${model.fallbackReason}`);
     if (model.threads !== threads) throw new Error(`asked for ${threads} threads, got ${model.threads}`);
+    if (gemmTile && model.gemmTile !== gemmTile) throw new Error(`asked for the ${gemmTile} tile, got ${model.gemmTile}`);
     const times = { preprocess: [], inference: [], postprocess: [] };
     let seg = null;
     try {

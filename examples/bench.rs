@@ -4,7 +4,8 @@
 //! `cargo run --release --example bench -- MODEL.onnx [MODEL.onnx ...] --image PHOTO.png [--runs 5]`
 //!
 //! Post-processing is timed on a 2000x1500 crop of the photo (FastSAM's 300 detections with full
-//! resolution masks), prompts on that segmentation.
+//! resolution masks), prompts on that segmentation, with points at the centres of the three best
+//! proposals (as `npm run bench` places them).
 
 use std::time::{Duration, Instant};
 
@@ -112,12 +113,23 @@ fn main() {
     );
 
     let (fw, fh) = (cw as f64, ch as f64);
-    let p1 = [[fw * 0.5, fh * 0.5]];
-    let p3 = [
-        [fw * 0.3, fh * 0.4],
-        [fw * 0.6, fh * 0.5],
-        [fw * 0.5, fh * 0.8],
-    ];
+    // Points at the centres of the three best proposals, as the browser bench picks them.
+    let mut centres: Vec<[f64; 2]> = seg
+        .proposals(3)
+        .into_iter()
+        .map(|i| {
+            let [x1, y1, x2, y2] = seg.instances()[i].bbox;
+            [f64::from(x1 + x2) / 2.0, f64::from(y1 + y2) / 2.0]
+        })
+        .collect();
+    if centres.is_empty() {
+        centres.push([fw / 2.0, fh / 2.0]);
+    }
+    while centres.len() < 3 {
+        centres.push(centres[centres.len() - 1]);
+    }
+    let p1 = [centres[0]];
+    let p3 = [centres[0], centres[1], centres[2]];
     let prompt_runs = runs.max(20);
     let rows: Vec<(&str, Job)> = vec![
         (

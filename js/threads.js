@@ -49,6 +49,35 @@ export async function chooseBuild({ backend = "auto", threads = defaultThreads()
   return { build: "threaded", threads };
 }
 
+/**
+ * The wasm builds this context has loaded, by name: each is imported and instantiated at most
+ * once (a wasm instance's thread pool cannot be rebuilt); a failed load is forgotten, so a later
+ * call retries.
+ * @type {Record<string, Promise<{glue: any, threads: number}>>}
+ */
+const builds = {};
+
+/**
+ * Imports and instantiates a build, `"single"` or `"threaded"` (the latter with its pool of
+ * `threads` workers). Resolves to `{glue, threads}`: the build's bindings and its thread count.
+ */
+export function loadBuild(build, threads = 1) {
+  builds[build] ??= (async () => {
+    if (build === "single") {
+      const glue = await import("./fastsam_web.js");
+      await glue.default();
+      return { glue, threads: 1 };
+    }
+    const glue = await import("./threaded/fastsam_web_threaded.js");
+    await glue.default();
+    return { glue, threads: await startThreadPool(glue, threads) };
+  })().catch((error) => {
+    delete builds[build];
+    throw error;
+  });
+  return builds[build];
+}
+
 /** The pool's workers, kept referenced for as long as the worker lives. */
 const poolWorkers = [];
 

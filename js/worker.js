@@ -8,14 +8,8 @@
 // queued or downloading; a model already compiling finishes loading.
 import { serializeError } from "./errors.js";
 import { DEFAULT_CACHE, fetchModel, storeModel } from "./model-cache.js";
-import { chooseBuild, startThreadPool } from "./threads.js";
+import { chooseBuild, loadBuild } from "./threads.js";
 
-/**
- * The wasm builds this worker has loaded, by name: each is imported and instantiated at most once
- * (a wasm instance's thread pool cannot be rebuilt), and a failed one is retried.
- * @type {Record<string, Promise<{glue: any, threads: number}>>}
- */
-const builds = {};
 /** @type {any} a `FastSam` of one of the builds */
 let model = null;
 /** How the loaded model's build was chosen: `{build, threads, threadsReason?}`. */
@@ -99,24 +93,6 @@ function backendOf(model) {
   if (model.fallbackReason !== undefined) info.fallbackReason = model.fallbackReason;
   if (buildInfo?.threadsReason !== undefined) info.threadsReason = buildInfo.threadsReason;
   return info;
-}
-
-/** Imports and instantiates a build: the threaded one with its pool of `threads` workers. */
-function loadBuild(build, threads) {
-  builds[build] ??= (async () => {
-    if (build === "single") {
-      const glue = await import("./fastsam_web.js");
-      await glue.default();
-      return { glue, threads: 1 };
-    }
-    const glue = await import("./threaded/fastsam_web_threaded.js");
-    await glue.default();
-    return { glue, threads: await startThreadPool(glue, threads) };
-  })().catch((error) => {
-    delete builds[build];
-    throw error;
-  });
-  return builds[build];
 }
 
 /**

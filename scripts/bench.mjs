@@ -29,6 +29,8 @@ const HELP = `Usage: node scripts/bench.mjs [options]   (npm run bench -- [optio
   --gpu-runs N            timed runs per WebGPU row (default 1)
   --prompt-runs N         timed runs per prompt (default 20)
   --skip-gpu              leave out the WebGPU rows
+  --gemm-tiles 4x8,8x8    also time the CPU path (1 thread) with each matrix-product tile forced
+                          (the default row uses the tile timed fastest at load; smoke: 8x8)
   --wasm-nogpu path       a second package wasm (built without WebGPU) for the size section
   --no-build              do not run \`npm run build:wasm\` first
   --smoke                 fixture model and image, 1 run, no warm-up, every row; fails unless
@@ -62,6 +64,7 @@ function options() {
       "gpu-runs": { type: "string" },
       "prompt-runs": { type: "string" },
       "skip-gpu": { type: "boolean", default: false },
+      "gemm-tiles": { type: "string" },
       "wasm-nogpu": { type: "string" },
       "no-build": { type: "boolean", default: false },
       smoke: { type: "boolean", default: false },
@@ -96,7 +99,11 @@ function options() {
     gpuRuns: count("gpu-runs", 1, 1),
     promptRuns: count("prompt-runs", 20, 1),
     wasmNogpu: values["wasm-nogpu"] && path.resolve(values["wasm-nogpu"]),
+    gemmTiles: (values["gemm-tiles"] ?? (smoke ? "8x8" : "")).split(",").filter(Boolean),
   };
+  for (const tile of opts.gemmTiles) {
+    if (!["4x8", "8x8"].includes(tile)) throw new Error(`--gemm-tiles takes 4x8 and/or 8x8, not ${tile}`);
+  }
   for (const file of [...opts.models, ...opts.images, ...(opts.wasmNogpu ? [opts.wasmNogpu] : [])]) {
     if (!existsSync(file)) throw new Error(`${file} does not exist`);
   }
@@ -188,6 +195,9 @@ function jobsFor({ target, urls }, opts, env) {
       ],
     },
     inference("onnxruntime-web wasm inference, 1 thread", "ort-wasm-1", { ...ort, ep: "wasm", threads: 1, runs }, 1),
+    ...opts.gemmTiles.map((tile) =>
+      inference(`fastsam-web CPU (tract) inference, ${tile} tile forced`, `fastsam-cpu-${tile}`, { ...fastsam, backend: "cpu", gemmTile: tile, runs }, 1),
+    ),
   ];
   // Thread scaling: 2, 4, 8, ... up to the machine's logical cores, both runtimes.
   for (const n of threadCounts(threads)) {

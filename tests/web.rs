@@ -203,6 +203,37 @@ async fn segments_and_prompts_like_the_reference() {
 }
 
 #[wasm_bindgen_test]
+async fn both_gemm_tiles_give_identical_masks() {
+    let mut runs = Vec::new();
+    for tile in ["8x8", "4x8"] {
+        let options = object(&format!(r#"{{"backend": "cpu", "gemmTile": "{tile}"}}"#));
+        let model = FastSamJs::load(Uint8Array::from(MODEL).into(), Some(options))
+            .await
+            .unwrap();
+        assert_eq!(model.gemm_tile(), tile);
+        let seg = segment(&model, fixture_image()).await.unwrap();
+        assert!(seg.length() > 0);
+        let masks: Vec<(f32, Mask)> = (0..seg.length())
+            .map(|j| seg.mask(j).unwrap())
+            .map(|m| (m.score(), mask_of(&m)))
+            .collect();
+        runs.push(masks);
+    }
+    // Same k order and no FMA in either kernel: bit-identical scores, pixel-identical masks.
+    assert_eq!(runs[0].len(), runs[1].len());
+    for (j, (a, b)) in runs[0].iter().zip(&runs[1]).enumerate() {
+        assert_eq!(a.0.to_bits(), b.0.to_bits(), "mask {j}: score");
+        assert!(a.1 == b.1, "mask {j}: pixels differ");
+    }
+    let bad = object(r#"{"backend": "cpu", "gemmTile": "2x2"}"#);
+    let error = FastSamJs::load(Uint8Array::from(MODEL).into(), Some(bad))
+        .await
+        .err()
+        .unwrap();
+    assert_error(error, "INVALID_OPTION", "gemmTile \"2x2\" is unknown");
+}
+
+#[wasm_bindgen_test]
 async fn masks_convert_to_bitmaps_rle_and_image_data() {
     let model = load(MODEL).await.unwrap();
     let seg = segment(&model, fixture_image()).await.unwrap();

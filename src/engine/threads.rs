@@ -57,12 +57,13 @@ impl Threads {
     }
 
     /// Web Workers cannot be started from Rust: `count` is the size of rayon's global pool, which
-    /// the caller built beforehand (`buildThreadPool` in src/web/threads.rs).
+    /// the caller built beforehand (`buildThreadPool` in src/web/threads.rs). That call also made
+    /// the pool tract's default executor for every plan, so there is nothing to switch per run.
     #[cfg(all(feature = "threads", target_arch = "wasm32"))]
     fn pool(count: usize) -> Result<Self> {
         Ok(Self {
             count,
-            executor: Some(Executor::RayonGlobal),
+            executor: None,
         })
     }
 

@@ -5,6 +5,7 @@
 //! official code does when masks are low-resolution.
 
 mod boxes;
+mod canvas;
 mod edges;
 mod everything;
 mod points;

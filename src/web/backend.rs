@@ -12,6 +12,7 @@ use wasm_bindgen::JsValue;
 #[cfg(feature = "burn")]
 use wasm_bindgen_futures::JsFuture;
 
+use super::PlanTile;
 use crate::engine::RawOutputs;
 use crate::engine::tract::{TractEngine, decode_onnx};
 use crate::error::{Error, Result};
@@ -69,6 +70,8 @@ pub struct Runner {
     input_size: u32,
     /// Input size requested at load (for dynamic exports), reused by a CPU fallback.
     requested_size: Option<u32>,
+    /// Matrix-product tile of the tract plans, reused by a CPU fallback.
+    tile: PlanTile,
     /// The ONNX bytes, kept on the JS heap (not in wasm memory) while a GPU run may still fall
     /// back to the CPU.
     fallback_bytes: RefCell<Option<Uint8Array>>,
@@ -80,11 +83,17 @@ pub struct Runner {
 
 impl Runner {
     /// Loads `bytes` on the requested backend.
-    pub async fn load(bytes: Vec<u8>, input_size: Option<u32>, request: Request) -> Result<Self> {
+    /// `tile`: the matrix-product tile of its tract plans (now, or at a fallback).
+    pub async fn load(
+        bytes: Vec<u8>,
+        input_size: Option<u32>,
+        request: Request,
+        tile: PlanTile,
+    ) -> Result<Self> {
         let proto = decode_onnx(&bytes)?;
         let mut reason = None;
         if request != Request::Cpu {
-            match gpu_runner(&proto, input_size, request, &bytes).await {
+            match gpu_runner(&proto, input_size, request, &bytes, tile).await {
                 Ok(runner) => return Ok(runner),
                 Err(Fallback::Model(e)) => return Err(e),
                 Err(Fallback::NoGpu(why)) if request == Request::Auto => reason = Some(why),
@@ -96,12 +105,13 @@ impl Runner {
             }
         }
         drop(bytes);
-        let model = cpu_model(TractEngine::from_proto(&proto, input_size)?)?;
+        let model = cpu_model(tile.build(|| TractEngine::from_proto(&proto, input_size))?)?;
         let size = model.input_size();
         Ok(Self::new(
             Active::Cpu(Rc::new(model)),
             size,
             input_size,
+            tile,
             None,
             reason,
         ))
@@ -111,6 +121,7 @@ impl Runner {
         active: Active,
         input_size: u32,
         requested_size: Option<u32>,
+        tile: PlanTile,
         fallback_bytes: Option<Uint8Array>,
         fallback_reason: Option<String>,
     ) -> Self {
@@ -118,6 +129,7 @@ impl Runner {
             active: RefCell::new(active),
             input_size,
             requested_size,
+            tile,
             fallback_bytes: RefCell::new(fallback_bytes),
             fallback_reason: RefCell::new(fallback_reason),
             on_change: RefCell::new(None),
@@ -127,6 +139,11 @@ impl Runner {
     /// Side of the square model input.
     pub fn input_size(&self) -> u32 {
         self.input_size
+    }
+
+    /// Matrix-product tile of the tract plans.
+    pub fn tile(&self) -> PlanTile {
+        self.tile
     }
 
     /// `"webgpu"` or `"cpu"`.
@@ -207,7 +224,9 @@ impl Runner {
                 "the GPU failed ({why}) and this model was not loaded with backend \"auto\""
             )));
         };
-        let engine = TractEngine::from_onnx(&bytes.to_vec(), self.requested_size)?;
+        let engine = self
+            .tile
+            .build(|| TractEngine::from_onnx(&bytes.to_vec(), self.requested_size))?;
         let model = Rc::new(cpu_model(engine)?);
         *self.active.borrow_mut() = Active::Cpu(model.clone());
         let reason = format!("WebGPU failed during a run, now on the CPU: {why}");
@@ -240,6 +259,7 @@ async fn gpu_runner(
     input_size: Option<u32>,
     request: Request,
     bytes: &[u8],
+    tile: PlanTile,
 ) -> std::result::Result<Runner, Fallback> {
     use crate::engine::Engine;
     let device = webgpu_device().await.map_err(Fallback::NoGpu)?;
@@ -251,6 +271,7 @@ async fn gpu_runner(
         Active::Gpu(Rc::new(engine)),
         size,
         input_size,
+        tile,
         keep,
         None,
     ))
@@ -262,6 +283,7 @@ async fn gpu_runner(
     _input_size: Option<u32>,
     _request: Request,
     _bytes: &[u8],
+    _tile: PlanTile,
 ) -> std::result::Result<Runner, Fallback> {
     Err(Fallback::NoGpu(
         "this build of fastsam-web has no WebGPU engine".into(),

@@ -52,10 +52,11 @@ pub fn argument<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, J
 pub struct LoadOptions {
     pub input_size: Option<u32>,
     pub backend: Option<String>,
+    pub gemm_tile: Option<String>,
 }
 
 impl OptionBag for LoadOptions {
-    const KEYS: &'static [&'static str] = &["inputSize", "backend"];
+    const KEYS: &'static [&'static str] = &["inputSize", "backend", "gemmTile"];
 }
 
 /// `segment()` options, mirrored onto [`SegmentOptions`].

@@ -31,27 +31,39 @@ unsafe extern "C" {
     fn __wasm_call_ctors();
 }
 
+#[cfg(target_feature = "simd128")]
+pub(crate) use gemm_tile::PlanTile;
+
+/// Without SIMD tract has one scalar kernel: there is no tile to choose.
+#[cfg(not(target_feature = "simd128"))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlanTile;
+
+#[cfg(not(target_feature = "simd128"))]
+impl PlanTile {
+    pub fn resolve(request: Option<&str>) -> crate::error::Result<Self> {
+        match request {
+            None | Some("auto") => Ok(Self),
+            Some(other) => Err(crate::error::Error::InvalidOption(format!(
+                "gemmTile \"{other}\" needs the SIMD build; use \"auto\""
+            ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        "scalar"
+    }
+
+    pub fn build<R>(self, build: impl FnOnce() -> R) -> R {
+        build()
+    }
+}
+
 /// Runs the static constructors exactly once per instance. Because this module calls
 /// `__wasm_call_ctors` itself, wasm-ld no longer prefixes *every* exported function with it (its
 /// "command-style" heuristic), which cost ~0.2 ms per call from JavaScript, so ~70 ms for an
 /// `everything()` over 300 masks. Called from the start function and, in case an embedder skips
 /// it (test harnesses), before a model loads.
-/// Readies tract on this machine before a plan is built: static constructors, and the matrix
-/// product tile measured once (src/web/gemm_tile.rs).
-pub(crate) fn prepare_tract() {
-    run_static_constructors();
-    #[cfg(target_feature = "simd128")]
-    gemm_tile::choose_once();
-}
-
-/// The matrix-product tile tract plans use here (`"4x8"` or `"8x8"`; `"scalar"` without SIMD).
-pub(crate) fn gemm_tile_name() -> &'static str {
-    #[cfg(target_feature = "simd128")]
-    return gemm_tile::current();
-    #[cfg(not(target_feature = "simd128"))]
-    "scalar"
-}
-
 pub(crate) fn run_static_constructors() {
     use std::sync::atomic::{AtomicBool, Ordering};
     static DONE: AtomicBool = AtomicBool::new(false);
@@ -88,6 +100,13 @@ export interface LoadOptions {
    * "webgpu": WebGPU or a rejected load. "cpu": tract on the CPU.
    */
   backend?: "auto" | "webgpu" | "cpu";
+  /**
+   * The CPU path's matrix-product tile: "auto" (default) times both once per wasm instance and
+   * keeps the faster; "4x8" (fastest where the engine has 16 SIMD registers, x86-64) or "8x8"
+   * (32 registers, arm64) forces one. Applies to models loaded from then on; results are
+   * bit-identical either way.
+   */
+  gemmTile?: "auto" | "4x8" | "8x8";
 }
 
 export interface SegmentOptions {

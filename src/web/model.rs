@@ -6,6 +6,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use super::PlanTile;
 use super::backend::{Request, Runner};
 use super::convert::{self, LoadOptions, SegmentOptionsJs, now_ms};
 use super::error::to_js;
@@ -34,11 +35,12 @@ impl FastSamJs {
             js_sys::Object,
         >,
     ) -> Result<FastSamJs, JsValue> {
-        super::prepare_tract();
         let options: LoadOptions = convert::options(options, "load options")?;
+        super::run_static_constructors();
+        let tile = PlanTile::resolve(options.gemm_tile.as_deref()).map_err(to_js)?;
         let request = Request::parse(options.backend.as_deref()).map_err(to_js)?;
         let bytes = convert::model_bytes(&bytes)?;
-        let runner = Runner::load(bytes, options.input_size, request)
+        let runner = Runner::load(bytes, options.input_size, request, tile)
             .await
             .map_err(to_js)?;
         Ok(FastSamJs {
@@ -60,12 +62,13 @@ impl FastSamJs {
         self.inner.threads()
     }
 
-    /// The tile of tract's wasm matrix products (`"4x8"` or `"8x8"`), the faster of the two on
-    /// this machine as timed at the first load (4x8 where the engine has 16 SIMD registers, as on
-    /// x86-64; 8x8 with 32, as on arm64). Only the CPU path uses it.
+    /// The tile of tract's wasm matrix products (`"4x8"` or `"8x8"`) this model's CPU plan is (or,
+    /// on WebGPU, would be) built with: the load option `gemmTile`, by default the faster of the
+    /// two on this machine as timed at the first load (4x8 where the engine has 16 SIMD registers,
+    /// as on x86-64; 8x8 with 32, as on arm64).
     #[wasm_bindgen(getter, js_name = gemmTile)]
     pub fn gemm_tile(&self) -> String {
-        super::gemm_tile_name().into()
+        self.inner.tile().name().into()
     }
 
     /// `"threaded"` when this is the package's threaded wasm build, else `"single"`.

@@ -5,27 +5,21 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 
 import { launch, newPage } from "./browser.mjs";
+import { fixtureRoutes, PICTURE_SCRIPT, root } from "./files.mjs";
 import { serve } from "./server.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const models = path.join(root, "tests/fixtures/models");
 const PAGE = `<!doctype html><meta charset="utf-8"><title>backend</title><link rel="icon" href="data:,">
 <script type="module">
   import { FastSamWorker } from "/pkg/client.js";
-  const canvas = new OffscreenCanvas(320, 240);
-  const ctx = canvas.getContext("2d");
-  ctx.fillStyle = "#d0c8b0"; ctx.fillRect(0, 0, 320, 240);
-  ctx.fillStyle = "#1060c0"; ctx.fillRect(30, 40, 120, 90);
-  ctx.fillStyle = "#c03020"; ctx.beginPath(); ctx.arc(230, 150, 55, 0, 2 * Math.PI); ctx.fill();
+${PICTURE_SCRIPT}
   /** Loads the fixture with \`options\`, segments the picture, returns the model and mask areas. */
   window.run = async (options) => {
     const worker = new FastSamWorker();
     try {
       const model = await worker.load("/fixtures/tiny-640.onnx", { cache: false, ...options });
-      const seg = await worker.segment(ctx.getImageData(0, 0, 320, 240));
+      const seg = await worker.segment(window.picture());
       const { masks } = await seg.everything();
       return { model, areas: masks.map((m) => m.area) };
     } catch (e) {
@@ -56,7 +50,7 @@ describe("backend choice", () => {
 
   before(async () => {
     assert.ok(existsSync(path.join(root, "pkg/client.js")), "pkg/ is missing: run `npm run build` first");
-    server = await serve({ "/pkg/": path.join(root, "pkg"), "/fixtures/": models }, { pages: { "/": PAGE } });
+    server = await serve(fixtureRoutes, { pages: { "/": PAGE } });
   });
 
   after(async () => {

@@ -2,31 +2,19 @@
 // a page imports pkg/client.js with <script type="module">, no bundler, and drives the fixture
 // model through every FastSamWorker and WorkerSegmentation method in headless Chromium.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 
 import { launch, newPage } from "./browser.mjs";
+import { fixtureRoutes, fixtures, PICTURE_SCRIPT, root, textSelection } from "./files.mjs";
 import { serve } from "./server.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const models = path.join(root, "tests/fixtures/models");
-const clip = path.join(root, "tests/fixtures/clip");
-const images = path.join(root, "tests/fixtures/images");
-/** The Python reference selection of the text prompt (tools/make_clip_fixtures.py). */
-const selection = JSON.parse(readFileSync(path.join(clip, "text_selection.json"), "utf8"));
+const selection = textSelection();
 const PAGE = `<!doctype html><meta charset="utf-8"><title>client</title><link rel="icon" href="data:,">
 <script type="module">
   import * as api from "/pkg/client.js";
-  // A 320x240 test picture: flat background, a few solid shapes.
-  const canvas = new OffscreenCanvas(320, 240);
-  const ctx = canvas.getContext("2d");
-  ctx.fillStyle = "#d0c8b0"; ctx.fillRect(0, 0, 320, 240);
-  ctx.fillStyle = "#1060c0"; ctx.fillRect(30, 40, 120, 90);
-  ctx.fillStyle = "#c03020"; ctx.beginPath(); ctx.arc(230, 150, 55, 0, 2 * Math.PI); ctx.fill();
-  ctx.fillStyle = "#208040"; ctx.fillRect(60, 170, 90, 50);
-  window.picture = () => ctx.getImageData(0, 0, 320, 240);
+${PICTURE_SCRIPT}
   window.fastsam = api;
 </script>`;
 
@@ -41,7 +29,7 @@ describe("FastSamWorker from plain ES modules", () => {
   before(async () => {
     assert.ok(existsSync(path.join(root, "pkg/client.js")), "pkg/ is missing: run `npm run build` first");
     server = await serve(
-      { "/pkg/": path.join(root, "pkg"), "/fixtures/": models, "/slow/": models, "/clip/": clip, "/images/": images },
+      { ...fixtureRoutes, "/slow/": fixtures.models },
       { slow: /^\/slow\//, pages: { "/": PAGE } },
     );
     browser = await launch();

@@ -6,16 +6,13 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 
 import { launch, newPage } from "./browser.mjs";
-import { stripedPng, truncatedModel } from "./files.mjs";
+import { fixtures, root, stripedPng, truncatedModel } from "./files.mjs";
 import { alphaAt, digest, opaqueCount, opaquePixel, pagePoint } from "./pixels.mjs";
 import { serve } from "./server.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const models = path.join(root, "tests/fixtures/models");
-const clip = path.join(root, "tests/fixtures/clip");
+const { models, clip } = fixtures;
 const shots = path.join(root, "target/e2e");
 const MODEL_URL = "/fixtures/tiny-640.onnx";
 const WAIT = { timeout: 60_000 };

@@ -6,14 +6,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { it } from "node:test";
-import { fileURLToPath } from "node:url";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+import { fixtures, root } from "./files.mjs";
 
 it("calls into wasm cost microseconds, not the static constructors", async () => {
   const { initSync, FastSam } = await import(path.join(root, "pkg/fastsam_web.js"));
   initSync({ module: readFileSync(path.join(root, "pkg/fastsam_web_bg.wasm")) });
-  const model = await FastSam.load(readFileSync(path.join(root, "tests/fixtures/models/tiny-640.onnx")), {
+  const model = await FastSam.load(readFileSync(path.join(fixtures.models, "tiny-640.onnx")), {
     backend: "cpu",
   });
   const seg = await model.segment({ data: new Uint8Array(64 * 48 * 4).fill(90), width: 64, height: 48 });

@@ -1,6 +1,44 @@
-// Inputs the tests make: a corrupt model, a file that is no image, and a large PNG.
+// What the end-to-end tests share: the repository's fixture folders and their server routes, the
+// 320x240 test picture drawn in a page, and inputs the tests make (a corrupt model, a large PNG).
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { deflateSync } from "node:zlib";
+
+/** The repository root. */
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** Fixture folders: the tiny models, the tiny CLIP, the test images. */
+export const fixtures = {
+  models: path.join(root, "tests/fixtures/models"),
+  clip: path.join(root, "tests/fixtures/clip"),
+  images: path.join(root, "tests/fixtures/images"),
+};
+/** Server routes for the built package and the fixtures, as the test pages fetch them. */
+export const fixtureRoutes = {
+  "/pkg/": path.join(root, "pkg"),
+  "/fixtures/": fixtures.models,
+  "/clip/": fixtures.clip,
+  "/images/": fixtures.images,
+};
+
+/** The Python reference selection of the text prompt (tools/make_clip_fixtures.py). */
+export function textSelection() {
+  return JSON.parse(readFileSync(path.join(fixtures.clip, "text_selection.json"), "utf8"));
+}
+
+/**
+ * Page script that draws the 320x240 test picture (flat background, three solid shapes) into
+ * `ctx` and defines `window.picture()`, which returns it as ImageData.
+ */
+export const PICTURE_SCRIPT = `
+  const canvas = new OffscreenCanvas(320, 240);
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#d0c8b0"; ctx.fillRect(0, 0, 320, 240);
+  ctx.fillStyle = "#1060c0"; ctx.fillRect(30, 40, 120, 90);
+  ctx.fillStyle = "#c03020"; ctx.beginPath(); ctx.arc(230, 150, 55, 0, 2 * Math.PI); ctx.fill();
+  ctx.fillStyle = "#208040"; ctx.fillRect(60, 170, 90, 50);
+  window.picture = () => ctx.getImageData(0, 0, 320, 240);
+`;
 
 /** The first 64 KiB of a real model: an ONNX file cut short. */
 export function truncatedModel(modelPath) {

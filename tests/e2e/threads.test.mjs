@@ -3,35 +3,25 @@
 // build's masks; on a page without the isolation headers it falls back to the single-threaded
 // build and says why.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 
 import { launch, newPage } from "./browser.mjs";
+import { fixtureRoutes, PICTURE_SCRIPT, root, textSelection } from "./files.mjs";
 import { serve } from "./server.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const models = path.join(root, "tests/fixtures/models");
-const clip = path.join(root, "tests/fixtures/clip");
-const images = path.join(root, "tests/fixtures/images");
-/** The Python reference selection of the text prompt (tools/make_clip_fixtures.py). */
-const selection = JSON.parse(readFileSync(path.join(clip, "text_selection.json"), "utf8"));
+const selection = textSelection();
 const PAGE = `<!doctype html><meta charset="utf-8"><title>threads</title><link rel="icon" href="data:,">
 <script type="module">
   import { FastSamWorker } from "/pkg/client.js";
-  const canvas = new OffscreenCanvas(320, 240);
-  const ctx = canvas.getContext("2d");
-  ctx.fillStyle = "#d0c8b0"; ctx.fillRect(0, 0, 320, 240);
-  ctx.fillStyle = "#1060c0"; ctx.fillRect(30, 40, 120, 90);
-  ctx.fillStyle = "#c03020"; ctx.beginPath(); ctx.arc(230, 150, 55, 0, 2 * Math.PI); ctx.fill();
-  ctx.fillStyle = "#208040"; ctx.fillRect(60, 170, 90, 50);
+${PICTURE_SCRIPT}
   /** Loads the fixture with \`options\`, segments the picture, returns the model and every mask. */
   window.segmentWith = async (options) => {
     const worker = new FastSamWorker();
     try {
       const model = await worker.load("/fixtures/tiny-640.onnx", { cache: false, ...options });
-      const seg = await worker.segment(ctx.getImageData(0, 0, 320, 240));
+      const seg = await worker.segment(window.picture());
       const masks = await seg.rle();
       const proposals = await seg.proposals(5);
       const point = await seg.points([[90, 85]], [1]);
@@ -80,9 +70,8 @@ describe("threaded build", () => {
 
   before(async () => {
     assert.ok(existsSync(path.join(root, "pkg/threaded")), "pkg/threaded/ is missing: run `npm run build:wasm`");
-    const routes = { "/pkg/": path.join(root, "pkg"), "/fixtures/": models, "/clip/": clip, "/images/": images };
-    isolatedServer = await serve(routes, { pages: { "/": PAGE }, isolated: true });
-    plainServer = await serve(routes, { pages: { "/": PAGE } });
+    isolatedServer = await serve(fixtureRoutes, { pages: { "/": PAGE }, isolated: true });
+    plainServer = await serve(fixtureRoutes, { pages: { "/": PAGE } });
     browser = await launch({ webgpu: false });
   });
 
