@@ -88,7 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 #[cfg(feature = "burn")]
 fn burn_clip(image: &[u8], text: &[u8], vocab: &[u8]) -> fastsam_web::Result<Clip> {
     use fastsam_web::clip::ClipTokenizer;
-    use fastsam_web::engine::tract::decode_onnx;
+    use fastsam_web::onnx::decode as decode_onnx;
     let engine = fastsam_web::clip::burn::BurnClip::from_protos(
         &decode_onnx(image)?,
         &decode_onnx(text)?,

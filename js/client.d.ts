@@ -45,15 +45,17 @@ export interface ModelInfo {
   engine: "burn" | "tract";
   /** Why the model is on the CPU although WebGPU was asked for (`backend: "auto"` or "webgpu"). */
   fallbackReason?: string;
-  /** The wasm build running it: "threaded" (tract on a pool of workers; cross-origin isolated
-   *  pages, CPU path) or "single". */
-  build: "threaded" | "single";
+  /** The wasm build running it: the worker downloads one engine, "webgpu" (the Burn port alone),
+   *  "cpu" (tract alone, one thread) or "threaded" (tract on a pool of workers; cross-origin
+   *  isolated pages). An "auto" model whose GPU fails moves from "webgpu" to a CPU build. */
+  build: "webgpu" | "cpu" | "threaded";
   /** Threads computing the network (more than 1 only on the threaded build). */
   threads: number;
   /** Why the single-threaded build runs although `threads` asked for more than 1. */
   threadsReason?: string;
-  /** The CPU path's matrix-product tile, as `FastSam.gemmTile` says ("4x8" or "8x8"). */
-  gemmTile: "4x8" | "8x8" | "scalar";
+  /** The CPU path's matrix-product tile, as `FastSam.gemmTile` says ("4x8" or "8x8"; "none" on
+   *  the WebGPU build, which has no CPU path). */
+  gemmTile: "4x8" | "8x8" | "none";
   /** Side of the square model input. */
   inputSize: number;
   /** Whether the bytes came from the Cache API instead of the network. */
@@ -66,8 +68,8 @@ export interface ModelInfo {
 export interface WorkerLoadOptions extends LoadOptions {
   /** Threads for the CPU path (default: one per logical core, at most 8). More than 1 loads the
    *  threaded wasm build, which needs a cross-origin isolated page (COOP `same-origin`, COEP
-   *  `require-corp`); elsewhere, and when the model runs on WebGPU, the single-threaded build runs
-   *  and `ModelInfo.threadsReason` says why. The first threaded load of a worker fixes its pool:
+   *  `require-corp`); elsewhere the single-threaded CPU build runs, and WebGPU always runs on one
+   *  thread; `ModelInfo.threadsReason` says why. The first threaded load of a worker fixes its pool:
    *  later loads reuse it (`ModelInfo.threads` tells its size). */
   threads?: number;
   /** Cache API cache for downloaded models: a name, `true` (default: "fastsam-web-models") or

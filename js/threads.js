@@ -1,8 +1,9 @@
 // Picks the wasm build a worker runs, and starts the threaded build's pool of Web Workers.
 //
-// The threaded build (tract on N threads, CPU only) needs a cross-origin isolated page (for
-// SharedArrayBuffer) and runs in this package's Worker, never on a page's main thread. Everything
-// else runs the single-threaded build, which also holds the WebGPU path.
+// A worker downloads one engine, not both: the WebGPU build (the Burn port, no tract) where WebGPU
+// has an adapter, else a CPU build (tract, no Burn): the threaded one (N threads) on cross-origin
+// isolated pages (for SharedArrayBuffer), the single-threaded one elsewhere. The "single" build
+// (both engines, one thread) is the package's main entry for pages that run the model themselves.
 
 /** The most threads the default asks for: beyond this the matrix products scale poorly. */
 const MAX_DEFAULT_THREADS = 8;
@@ -21,33 +22,62 @@ export function threadsUnavailable() {
   return null;
 }
 
-/** Whether WebGPU has an adapter here (what the "auto" backend would run on). */
-async function hasWebGpu() {
+/** Why WebGPU has no adapter here (so "auto" runs on the CPU), or null when it has one. */
+export async function webGpuUnavailable() {
+  const gpu = globalThis.navigator?.gpu;
+  if (!gpu) return "this browser exposes no WebGPU (navigator.gpu is missing)";
   try {
-    return Boolean(await globalThis.navigator?.gpu?.requestAdapter());
-  } catch {
-    return false;
+    if (await gpu.requestAdapter()) return null;
+    return "the browser has WebGPU but no adapter (no usable GPU)";
+  } catch (error) {
+    return `navigator.gpu.requestAdapter() rejected: ${error?.message ?? error}`;
+  }
+}
+
+/** Throws a `RangeError` unless `threads` is a whole number of at least 1. */
+export function checkThreads(threads) {
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`threads must be a whole number of at least 1, not ${threads}`);
   }
 }
 
 /**
- * Which build to load for `backend` and `threads`: `{build: "threaded" | "single", threads,
- * reason?}`, `reason` saying why more than one thread was wanted but the single build is used.
+ * The CPU build for `threads`: `{build: "threaded" | "cpu", threads, reason?}`, `reason` saying
+ * why more than one thread was wanted but the single-threaded build is used.
+ */
+export function chooseCpuBuild(threads) {
+  if (threads === 1) return { build: "cpu", threads };
+  const unavailable = threadsUnavailable();
+  if (unavailable) return { build: "cpu", threads: 1, reason: unavailable };
+  return { build: "threaded", threads };
+}
+
+/**
+ * Which build to load for `backend` and `threads`: `{build: "webgpu" | "threaded" | "cpu",
+ * threads, reason?, gpuReason?}`. `reason`: why one thread runs although more were wanted;
+ * `gpuReason`: why "auto" runs on the CPU.
  * @param {{backend?: string, threads?: number}} options
  */
 export async function chooseBuild({ backend = "auto", threads = defaultThreads() }) {
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new RangeError(`threads must be a whole number of at least 1, not ${threads}`);
+  checkThreads(threads);
+  const gpu = { build: "webgpu", threads: 1 };
+  if (threads > 1) gpu.reason = "WebGPU runs on the single-threaded WebGPU build";
+  if (backend === "webgpu") return gpu;
+  if (backend === "auto") {
+    const gpuReason = await webGpuUnavailable();
+    if (gpuReason === null) return gpu;
+    return { ...chooseCpuBuild(threads), gpuReason };
   }
-  if (threads === 1) return { build: "single", threads };
-  const unavailable = threadsUnavailable();
-  if (unavailable) return { build: "single", threads: 1, reason: unavailable };
-  if (backend === "webgpu") return { build: "single", threads: 1, reason: "WebGPU runs on the single-threaded build" };
-  if (backend === "auto" && (await hasWebGpu())) {
-    return { build: "single", threads: 1, reason: "WebGPU is available and runs on the single-threaded build" };
-  }
-  return { build: "threaded", threads };
+  return chooseCpuBuild(threads);
 }
+
+/** Where each build's bindings are, relative to this file. */
+const BINDINGS = {
+  single: () => import("./fastsam_web.js"),
+  webgpu: () => import("./webgpu/fastsam_web_webgpu.js"),
+  cpu: () => import("./cpu/fastsam_web_cpu.js"),
+  threaded: () => import("./threaded/fastsam_web_threaded.js"),
+};
 
 /**
  * The wasm builds this context has loaded, by name: each is imported and instantiated at most
@@ -58,18 +88,16 @@ export async function chooseBuild({ backend = "auto", threads = defaultThreads()
 const builds = {};
 
 /**
- * Imports and instantiates a build, `"single"` or `"threaded"` (the latter with its pool of
- * `threads` workers). Resolves to `{glue, threads}`: the build's bindings and its thread count.
+ * Imports and instantiates a build, `"single"`, `"webgpu"`, `"cpu"` or `"threaded"` (the latter
+ * with its pool of `threads` workers). Resolves to `{glue, threads}`: the build's bindings and its
+ * thread count.
  */
 export function loadBuild(build, threads = 1) {
+  if (!BINDINGS[build]) throw new Error(`Unknown build "${build}"`);
   builds[build] ??= (async () => {
-    if (build === "single") {
-      const glue = await import("./fastsam_web.js");
-      await glue.default();
-      return { glue, threads: 1 };
-    }
-    const glue = await import("./threaded/fastsam_web_threaded.js");
+    const glue = await BINDINGS[build]();
     await glue.default();
+    if (build !== "threaded") return { glue, threads: 1 };
     return { glue, threads: await startThreadPool(glue, threads) };
   })().catch((error) => {
     delete builds[build];

@@ -8,12 +8,19 @@
 // queued or downloading; a model already compiling finishes loading.
 import { serializeError } from "./errors.js";
 import { DEFAULT_CACHE, fetchModel, storeModel } from "./model-cache.js";
-import { chooseBuild, loadBuild } from "./threads.js";
+import { checkThreads, chooseBuild, chooseCpuBuild, defaultThreads, loadBuild } from "./threads.js";
 
 /** @type {any} a `FastSam` of one of the builds */
 let model = null;
-/** How the loaded model's build was chosen: `{build, threads, threadsReason?}`. */
+/** How the loaded model's build was chosen: `{build, threads, threadsReason?, fallbackReason?}`. */
 let buildInfo = null;
+/**
+ * What an "auto" model on the WebGPU build needs to move to a CPU build if the GPU fails (that
+ * build has no CPU engine): `{bytes, options, threads}`; null otherwise.
+ */
+let gpuSource = null;
+/** The text encoder's files and options, reloaded on the CPU build after such a move. */
+let textSource = null;
 /** Live segmentations by handle. */
 const segmentations = new Map();
 let nextHandle = 1;
@@ -90,30 +97,89 @@ function backendOf(model) {
     threads: model.threads,
     gemmTile: model.gemmTile,
   };
-  if (model.fallbackReason !== undefined) info.fallbackReason = model.fallbackReason;
+  const fallbackReason = buildInfo?.fallbackReason ?? model.fallbackReason;
+  if (fallbackReason !== undefined) info.fallbackReason = fallbackReason;
   if (buildInfo?.threadsReason !== undefined) info.threadsReason = buildInfo.threadsReason;
   return info;
 }
 
+/** `{build, threads, threadsReason?}` without the keys that are undefined. */
+function describeBuild(build, threads, threadsReason) {
+  return threadsReason === undefined ? { build, threads } : { build, threads, threadsReason };
+}
+
 /**
- * The build `options` call for, loaded: the threaded one where the page allows it and the CPU
- * runs the model, falling back to the single-threaded one (with the reason) when it cannot start.
+ * The CPU build for `threads`, loaded: the threaded one where the page allows it, else (or when
+ * its pool cannot start, saying why) the single-threaded one.
  */
-async function buildFor(options) {
-  const choice = await chooseBuild(options);
+async function cpuBuild(threads) {
+  const choice = chooseCpuBuild(threads);
   if (choice.build === "threaded") {
     try {
-      const { glue, threads } = await loadBuild("threaded", choice.threads);
-      return { glue, info: { build: "threaded", threads } };
+      const loaded = await loadBuild("threaded", choice.threads);
+      return { glue: loaded.glue, info: describeBuild("threaded", loaded.threads) };
     } catch (error) {
-      const { glue } = await loadBuild("single");
-      return { glue, info: { build: "single", threads: 1, threadsReason: `the threaded build failed to start: ${error.message}` } };
+      const { glue } = await loadBuild("cpu");
+      return { glue, info: describeBuild("cpu", 1, `the threaded build failed to start: ${error.message}`) };
     }
   }
-  const { glue } = await loadBuild("single");
-  const info = { build: "single", threads: 1 };
-  if (choice.reason !== undefined) info.threadsReason = choice.reason;
-  return { glue, info };
+  const { glue } = await loadBuild("cpu");
+  return { glue, info: describeBuild("cpu", 1, choice.reason) };
+}
+
+/** Loads `bytes` on a CPU build; `gpuReason`: why an "auto" model is not on WebGPU. */
+async function loadOnCpu(bytes, options, threads, gpuReason) {
+  const { glue, info } = await cpuBuild(threads);
+  const loaded = await glue.FastSam.load(bytes, { ...options, backend: "cpu" });
+  return { loaded, info: gpuReason === undefined ? info : { ...info, fallbackReason: gpuReason } };
+}
+
+/** The WebGPU build's error text without its advice to use a CPU build (this worker does that). */
+function gpuFailure(error) {
+  return String(error?.message ?? error).split("; this is fastsam-web's WebGPU build")[0];
+}
+
+/**
+ * Loads `bytes` as `options` and `threads` ask: on the WebGPU build where "auto" or "webgpu" finds
+ * an adapter, else on a CPU build. An "auto" model whose WebGPU fails to start goes to a CPU build.
+ */
+async function loadModel(bytes, options, threads = defaultThreads()) {
+  const choice = await chooseBuild({ backend: options.backend, threads });
+  if (choice.build !== "webgpu") return loadOnCpu(bytes, options, threads, choice.gpuReason);
+  const auto = (options.backend ?? "auto") === "auto";
+  const { glue } = await loadBuild("webgpu");
+  try {
+    const loaded = await glue.FastSam.load(bytes, options);
+    return { loaded, info: describeBuild("webgpu", 1, choice.reason), source: auto ? { bytes, options, threads } : null };
+  } catch (error) {
+    if (!auto || error?.code !== "INFERENCE_FAILED") throw error;
+    return loadOnCpu(bytes, options, threads, `WebGPU could not start: ${gpuFailure(error)}`);
+  }
+}
+
+/**
+ * After `error` from the WebGPU build: moves an "auto" model (and its text encoder) to a CPU build
+ * and returns true, or returns false when `error` is no GPU failure of such a model.
+ */
+async function moveToCpu(error) {
+  if (!gpuSource || error?.code !== "INFERENCE_FAILED") return false;
+  const { bytes, options, threads } = gpuSource;
+  const reason = `WebGPU failed during a run, now on the CPU: ${gpuFailure(error)}`;
+  const { loaded, info } = await loadOnCpu(bytes, options, threads, reason);
+  gpuSource = null;
+  model?.free();
+  model = loaded;
+  buildInfo = info;
+  if (textSource) await model.loadTextEncoder(textSource.files, { ...textSource.options, backend: "cpu" });
+  return true;
+}
+
+/** A text prompt's GPU failure moves the model to the CPU; the segmentation stays on the GPU build. */
+async function textFailed(error) {
+  if (await moveToCpu(error)) {
+    error.message += " (the model has moved to the CPU: segment the image again for text prompts)";
+  }
+  throw error;
 }
 
 /** Fill colour of a merged point mask when the caller's overlay options name none. */
@@ -160,7 +226,8 @@ const handlers = {
     try {
       signal.throwIfAborted();
       const { cache, threads, ...loadOptions } = options;
-      const { glue, info: chosen } = await buildFor({ backend: loadOptions.backend, threads });
+      // A bad thread count rejects before any download.
+      checkThreads(threads ?? defaultThreads());
       const cacheName = cache === false ? null : typeof cache === "string" ? cache : DEFAULT_CACHE;
       const onProgress = (info) => self.postMessage({ id, progress: info });
       let bytes = source;
@@ -175,10 +242,12 @@ const handlers = {
       }
       signal.throwIfAborted();
       onProgress({ status: "compiling", file });
-      const loaded = await glue.FastSam.load(bytes, loadOptions);
+      const { loaded, info: chosen, source: kept = null } = await loadModel(bytes, loadOptions, threads);
       model?.free();
       model = loaded;
       buildInfo = chosen;
+      gpuSource = kept;
+      textSource = null;
       if (typeof source === "string" && cacheName && !cached) await storeModel(source, bytes, cacheName);
       const info = { file, ...backendOf(model), inputSize: model.inputSize, cached };
       onProgress({ status: "ready", ...info });
@@ -212,7 +281,13 @@ const handlers = {
         signal.throwIfAborted();
       }
       onProgress({ status: "compiling", file: "text encoder" });
-      await model.loadTextEncoder(files, textOptions);
+      try {
+        await model.loadTextEncoder(files, textOptions);
+      } catch (error) {
+        if (!(await moveToCpu(error))) throw error;
+        await model.loadTextEncoder(files, { ...textOptions, backend: "cpu" });
+      }
+      if (gpuSource) textSource = { files, options: textOptions };
       for (const [url, bytes] of toStore) await storeModel(url, bytes, cacheName);
       const info = { backend: model.textBackend };
       if (model.textFallbackReason !== undefined) info.fallbackReason = model.textFallbackReason;
@@ -226,17 +301,23 @@ const handlers = {
   async text({ handle, prompt, options, overlay: style }) {
     const seg = segmentation(handle);
     const t0 = performance.now();
-    const masks = await seg.text(prompt, options);
+    const masks = await seg.text(prompt, options).catch(textFailed);
     return promptResult(seg, [masks, performance.now() - t0], style);
   },
 
   async textScores({ handle, prompt }) {
-    return [await segmentation(handle).textScores(prompt)];
+    return [await segmentation(handle).textScores(prompt).catch(textFailed)];
   },
 
   async segment({ image, options }) {
     if (!model) throw new Error("No model is loaded: call load() first");
-    const seg = await model.segment(image, options);
+    let seg;
+    try {
+      seg = await model.segment(image, options);
+    } catch (error) {
+      if (!(await moveToCpu(error))) throw error;
+      seg = await model.segment(image, options);
+    }
     const handle = nextHandle++;
     segmentations.set(handle, seg);
     const { width, height, maskWidth, maskHeight, length, preprocessMs, inferenceMs, postprocessMs } = seg;
@@ -303,6 +384,17 @@ const handlers = {
 
   proposals({ handle, k }) {
     return [segmentation(handle).proposals(k)];
+  },
+
+  /** Testing aid: makes the WebGPU build's model behave as if its GPU had just failed. */
+  simulateGpuFailure({ reason }) {
+    try {
+      model?.simulateGpuFailure(reason);
+    } catch {
+      // The WebGPU build rejects (it has no CPU engine) and fails every later run: the next
+      // segment() moves the model.
+    }
+    return [undefined];
   },
 
   free({ handle }) {

@@ -31,7 +31,6 @@ const HELP = `Usage: node scripts/bench.mjs [options]   (npm run bench -- [optio
   --skip-gpu              leave out the WebGPU rows
   --gemm-tiles 4x8,8x8    also time the CPU path (1 thread) with each matrix-product tile forced
                           (the default row uses the tile timed fastest at load; smoke: 8x8)
-  --wasm-nogpu path       a second package wasm (built without WebGPU) for the size section
   --no-build              do not run \`npm run build:wasm\` first
   --smoke                 fixture model and image, 1 run, no warm-up, every row; fails unless
                           every row gives a finite time (writes target/bench/smoke.{json,md})`;
@@ -65,7 +64,6 @@ function options() {
       "prompt-runs": { type: "string" },
       "skip-gpu": { type: "boolean", default: false },
       "gemm-tiles": { type: "string" },
-      "wasm-nogpu": { type: "string" },
       "no-build": { type: "boolean", default: false },
       smoke: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -98,13 +96,12 @@ function options() {
     warmup: count("warmup", smoke ? 0 : 1, 0),
     gpuRuns: count("gpu-runs", 1, 1),
     promptRuns: count("prompt-runs", 20, 1),
-    wasmNogpu: values["wasm-nogpu"] && path.resolve(values["wasm-nogpu"]),
     gemmTiles: (values["gemm-tiles"] ?? (smoke ? "8x8" : "")).split(",").filter(Boolean),
   };
   for (const tile of opts.gemmTiles) {
     if (!["4x8", "8x8"].includes(tile)) throw new Error(`--gemm-tiles takes 4x8 and/or 8x8, not ${tile}`);
   }
-  for (const file of [...opts.models, ...opts.images, ...(opts.wasmNogpu ? [opts.wasmNogpu] : [])]) {
+  for (const file of [...opts.models, ...opts.images]) {
     if (!existsSync(file)) throw new Error(`${file} does not exist`);
   }
   return opts;
@@ -253,9 +250,10 @@ function postJob({ target, urls }, opts) {
 /** Raw and gzip -9 bytes of the wasm modules compared in the Size section. */
 function sizes(opts) {
   const files = [
-    ["fastsam-web (pkg/fastsam_web_bg.wasm)", PKG_WASM],
-    ["fastsam-web threaded CPU build (pkg/threaded/fastsam_web_threaded_bg.wasm)", path.join(root, "pkg/threaded/fastsam_web_threaded_bg.wasm")],
-    ...(opts.wasmNogpu ? [[`fastsam-web without WebGPU (${path.relative(root, opts.wasmNogpu)})`, opts.wasmNogpu]] : []),
+    ["fastsam-web, both engines (pkg/fastsam_web_bg.wasm; the package's main entry)", PKG_WASM],
+    ["fastsam-web WebGPU build (pkg/webgpu/fastsam_web_webgpu_bg.wasm; the worker with WebGPU)", path.join(root, "pkg/webgpu/fastsam_web_webgpu_bg.wasm")],
+    ["fastsam-web CPU build (pkg/cpu/fastsam_web_cpu_bg.wasm; the worker without WebGPU)", path.join(root, "pkg/cpu/fastsam_web_cpu_bg.wasm")],
+    ["fastsam-web threaded CPU build (pkg/threaded/fastsam_web_threaded_bg.wasm; isolated pages)", path.join(root, "pkg/threaded/fastsam_web_threaded_bg.wasm")],
     ["onnxruntime-web wasm EP (ort-wasm-simd-threaded.wasm)", path.join(ORT_DIST, "ort-wasm-simd-threaded.wasm")],
     ["onnxruntime-web WebGPU build (ort-wasm-simd-threaded.asyncify.wasm)", path.join(ORT_DIST, "ort-wasm-simd-threaded.asyncify.wasm")],
   ];

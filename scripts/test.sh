@@ -16,6 +16,9 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
 # The threaded wasm build's configuration (no Burn, thread pool): scripts/build-wasm-threaded.sh.
 cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features threads -- -D warnings
+# The one-engine builds the worker loads (scripts/build-wasm.sh): WebGPU alone, CPU alone.
+cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features burn -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features tract -- -D warnings
 step "native tests"
 cargo test --features threads
 step "tract-linalg's tests of the vendored wasm kernels (wasm32-wasip1, Node WASI)"

@@ -22,6 +22,7 @@ pub mod error;
 pub mod image;
 pub mod mask;
 pub mod model;
+pub mod onnx;
 pub mod pipeline;
 pub mod prompt;
 pub mod render;

@@ -104,6 +104,12 @@ impl Mask {
         })
     }
 
+    /// The rows the mask stores, `(first, end)` with `end` exclusive, or `None` when it is empty.
+    /// Every set pixel lies in them (edge rows may be empty). O(1), unlike [`Mask::bounds`].
+    pub fn row_span(&self) -> Option<(u32, u32)> {
+        (self.area > 0).then(|| (self.top, self.top + self.row_starts.len() as u32 - 1))
+    }
+
     /// Whether pixel `(x, y)` is inside.
     pub fn contains(&self, x: u32, y: u32) -> bool {
         let runs = self.row(y);
@@ -460,6 +466,10 @@ mod tests {
         assert_eq!(m.bounds(), Some([0, 1, 5, 4]));
         assert_eq!(m.area_in_rect(1..4, 0..4), 4);
         assert_eq!(Mask::empty(5, 4).bounds(), None);
+        // The stored rows hold the bounds' rows.
+        let (top, end) = m.row_span().unwrap();
+        assert!(top <= 1 && end >= 4 && end <= 4, "{top}..{end}");
+        assert_eq!(Mask::empty(5, 4).row_span(), None);
     }
 
     #[test]

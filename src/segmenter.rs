@@ -1,5 +1,6 @@
 //! [`FastSam`]: a loaded model plus the pipeline around it.
 
+#[cfg(feature = "tract")]
 use crate::engine::tract::TractEngine;
 use crate::engine::{Engine, RawOutputs};
 use crate::error::{Error, Result};
@@ -41,6 +42,7 @@ impl std::fmt::Debug for FastSam {
 
 impl FastSam {
     /// Loads an ONNX FastSAM export on the CPU engine (tract). The input size is read from the graph.
+    #[cfg(feature = "tract")]
     pub fn from_onnx(bytes: &[u8]) -> Result<Self> {
         Ok(Self::with_engine(Box::new(TractEngine::from_onnx(
             bytes, None,
@@ -48,6 +50,7 @@ impl FastSam {
     }
 
     /// Loads an ONNX export whose input size is dynamic, running it at `input_size`.
+    #[cfg(feature = "tract")]
     pub fn from_onnx_with_size(bytes: &[u8], input_size: u32) -> Result<Self> {
         Ok(Self::with_engine(Box::new(TractEngine::from_onnx(
             bytes,
@@ -56,6 +59,7 @@ impl FastSam {
     }
 
     /// Loads an ONNX export on tract with `options` (input size of dynamic exports, threads).
+    #[cfg(feature = "tract")]
     pub fn from_onnx_with_options(bytes: &[u8], options: &LoadOptions) -> Result<Self> {
         let engine =
             TractEngine::from_onnx(bytes, options.input_size)?.with_threads(options.threads)?;

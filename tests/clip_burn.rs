@@ -11,10 +11,9 @@ use std::path::PathBuf;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use common::{max_abs_diff, read_npy_f32};
 use fastsam_web::Error;
-use fastsam_web::engine::tract::decode_onnx;
 use fastsam_web::model::clip::{ClipText, ClipVision};
+use fastsam_web::onnx as pb;
 use serde::Deserialize;
-use tract_onnx::pb;
 
 /// Bound on every embedding value (absolute), as for the FastSAM port.
 const ABS_TOL: f32 = 1e-3;
@@ -56,8 +55,10 @@ fn reference() -> Reference {
     serde_json::from_str(&text).unwrap()
 }
 
-fn proto(file: &str) -> pb::ModelProto {
-    decode_onnx(&std::fs::read(dir().join(file)).unwrap()).unwrap()
+/// The decoded fixture `file` (its bytes are leaked: the model borrows them, and tests are short).
+fn proto(file: &str) -> pb::ModelProto<'static> {
+    let bytes = std::fs::read(dir().join(file)).unwrap();
+    pb::decode(Box::leak(bytes.into_boxed_slice())).unwrap()
 }
 
 fn values(t: Tensor<2>) -> (Vec<f32>, [usize; 2]) {
@@ -189,12 +190,12 @@ fn text_attention_is_causal() {
 }
 
 /// `proto` without the metadata entry `key`.
-fn without_metadata(mut proto: pb::ModelProto, key: &str) -> pb::ModelProto {
+fn without_metadata(mut proto: pb::ModelProto<'static>, key: &str) -> pb::ModelProto<'static> {
     proto.metadata_props.retain(|p| p.key != key);
     proto
 }
 
-fn with_heads(mut proto: pb::ModelProto, heads: &str) -> pb::ModelProto {
+fn with_heads(mut proto: pb::ModelProto<'static>, heads: &str) -> pb::ModelProto<'static> {
     for p in &mut proto.metadata_props {
         if p.key == "fastsam_web.clip.heads" {
             p.value = heads.into();
@@ -242,7 +243,11 @@ fn heads_must_divide_the_width() {
 }
 
 /// `proto` with the initializer `name` replaced by zeros of shape `dims`.
-fn with_initializer(mut proto: pb::ModelProto, name: &str, dims: &[usize]) -> pb::ModelProto {
+fn with_initializer(
+    mut proto: pb::ModelProto<'static>,
+    name: &str,
+    dims: &[usize],
+) -> pb::ModelProto<'static> {
     let graph = proto.graph.as_mut().unwrap();
     let t = graph
         .initializer
@@ -254,7 +259,7 @@ fn with_initializer(mut proto: pb::ModelProto, name: &str, dims: &[usize]) -> pb
         name: name.into(),
         dims: dims.iter().map(|&d| d as i64).collect(),
         data_type: 1,
-        raw_data: vec![0; 4 * count],
+        raw_data: Box::leak(vec![0; 4 * count].into_boxed_slice()),
         ..Default::default()
     };
     proto

@@ -13,7 +13,6 @@ use common::{fixtures, max_abs_diff, read_npy_f32, read_png_rgb};
 use fastsam_web::clip::preprocess::mask_region;
 use fastsam_web::clip::tract::TractClip;
 use fastsam_web::clip::{Clip, ClipEngine, ClipTokenizer, TextOptions, regions};
-use fastsam_web::engine::tract::decode_onnx;
 use fastsam_web::{Error, FastSam, ImageView, PixelFormat, SegmentOptions, Segmentation};
 use serde::Deserialize;
 
@@ -93,15 +92,16 @@ fn json<T: serde::de::DeserializeOwned>(name: &str) -> T {
 }
 
 fn tract_engine() -> TractClip {
-    let image = decode_onnx(&read("tiny-clip-image.onnx")).unwrap();
-    let text = decode_onnx(&read("tiny-clip-text.onnx")).unwrap();
-    TractClip::from_protos(&image, &text).unwrap()
+    TractClip::from_onnx(&read("tiny-clip-image.onnx"), &read("tiny-clip-text.onnx")).unwrap()
 }
 
 #[cfg(feature = "burn")]
 fn burn_engine() -> fastsam_web::clip::burn::BurnClip {
-    let image = decode_onnx(&read("tiny-clip-image.onnx")).unwrap();
-    let text = decode_onnx(&read("tiny-clip-text.onnx")).unwrap();
+    let (image, text) = (read("tiny-clip-image.onnx"), read("tiny-clip-text.onnx"));
+    let (image, text) = (
+        fastsam_web::onnx::decode(&image).unwrap(),
+        fastsam_web::onnx::decode(&text).unwrap(),
+    );
     let device = burn::tensor::Device::default();
     fastsam_web::clip::burn::BurnClip::from_protos(&image, &text, device, "burn-flex").unwrap()
 }

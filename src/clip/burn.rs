@@ -3,8 +3,8 @@
 //! ([`BurnClip::embed_images_async`], [`BurnClip::embed_texts_async`]); natively (flex, or wgpu
 //! where a GPU exists) the synchronous [`ClipEngine`] methods do the same.
 
+use crate::onnx as pb;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use tract_onnx::pb;
 
 use super::encoder::{ClipEngine, check_embeddings, check_images, check_tokens};
 use super::signature::{IMAGE_SIZE, Part, check, check_dims};

@@ -26,13 +26,13 @@ pub mod regions;
 pub mod select;
 pub mod signature;
 pub mod tokenizer;
+#[cfg(feature = "tract")]
 pub mod tract;
 
 pub use encoder::ClipEngine;
 pub use select::{RegionEmbeddings, RegionScore, TextMatch, TextOptions};
 pub use tokenizer::ClipTokenizer;
 
-use crate::engine::tract::decode_onnx;
 use crate::error::{Error, Result};
 use crate::image::ImageView;
 use crate::segmentation::Segmentation;
@@ -55,13 +55,12 @@ impl std::fmt::Debug for Clip {
 impl Clip {
     /// Loads the two encoders (`clip-image.onnx`, `clip-text.onnx`) on the CPU engine (tract) and
     /// the vocabulary (`clip-bpe.txt.gz`), as written by `tools/clip_export.py`.
+    #[cfg(feature = "tract")]
     pub fn from_onnx(image: &[u8], text: &[u8], vocab: &[u8]) -> Result<Self> {
         let tokenizer = ClipTokenizer::from_bytes(vocab)?;
-        let engine = tract::TractClip::from_decoders(
-            || decode_onnx(image),
-            || decode_onnx(text),
-            tokenizer.vocab_size(),
-        )?;
+        let image = tract::TractImageEncoder::from_onnx(image)?;
+        signature::check_vocabulary(&crate::onnx::decode(text)?, tokenizer.vocab_size())?;
+        let engine = tract::TractClip::new(image, tract::TractTextEncoder::from_onnx(text)?)?;
         Self::with_engine(tokenizer, Box::new(engine))
     }
 

@@ -2,7 +2,7 @@
 //! `tests/fixtures/clip/CONTRACT.md`, made by `tools/clip_export.py`) before an engine spends time
 //! on them.
 
-use tract_onnx::pb;
+use crate::onnx as pb;
 
 use crate::engine::graph::dims;
 use crate::error::{Error, Result};
@@ -98,7 +98,7 @@ pub fn context_length(proto: &pb::ModelProto) -> Option<usize> {
 }
 
 /// The graph inputs that are not initializers (old exports list weights as inputs too).
-fn data_inputs(graph: &pb::GraphProto) -> Vec<&pb::ValueInfoProto> {
+fn data_inputs<'g>(graph: &'g pb::GraphProto<'_>) -> Vec<&'g pb::ValueInfoProto> {
     let initializers: std::collections::HashSet<&str> =
         graph.initializer.iter().map(|t| t.name.as_str()).collect();
     graph

@@ -11,6 +11,7 @@ use super::encoder::{ClipEngine, IMAGE_INPUT_LEN, check_embeddings, check_images
 use super::signature::{
     IMAGE_SIZE, Part, check, check_dims, check_vocabulary, context_length, embed_dim,
 };
+use crate::engine::tract::decode_onnx;
 use crate::error::{Error, Result};
 
 type Plan = Arc<TypedRunnableModel>;
@@ -43,6 +44,29 @@ fn run(plan: &Plan, input: Tensor) -> Result<Vec<f32>> {
     Ok(view.iter().copied().collect())
 }
 
+/// One encoder file, checked and decoded by tract.
+struct Checked {
+    proto: pb::ModelProto,
+    embed_dim: usize,
+    /// Tokens per sentence (text encoder only).
+    context: usize,
+}
+
+/// Checks that `bytes` are the `part` encoder (whose vocabulary has `vocab_size` tokens, when
+/// given) and decodes them for tract.
+fn checked(bytes: &[u8], part: Part, vocab_size: Option<usize>) -> Result<Checked> {
+    let file = crate::onnx::decode(bytes)?;
+    check(&file, part)?;
+    if let Some(vocab_size) = vocab_size {
+        check_vocabulary(&file, vocab_size)?;
+    }
+    Ok(Checked {
+        embed_dim: embed_dim(&file, part)?,
+        context: context_length(&file).unwrap_or(77),
+        proto: decode_onnx(bytes)?,
+    })
+}
+
 /// Images per run of the tract image encoder: the patch tokens of several crops go through each
 /// matrix product together (a shorter last batch is padded).
 pub const IMAGE_BATCH: usize = 8;
@@ -54,15 +78,17 @@ pub struct TractImageEncoder {
 }
 
 impl TractImageEncoder {
-    /// Checks and optimises the image encoder.
-    pub fn from_proto(proto: &pb::ModelProto) -> Result<Self> {
-        check(proto, Part::Image)?;
-        let embed_dim = embed_dim(proto, Part::Image)?;
+    /// Checks and optimises the image encoder (`clip-image.onnx`).
+    pub fn from_onnx(bytes: &[u8]) -> Result<Self> {
+        Self::from_checked(checked(bytes, Part::Image, None)?)
+    }
+
+    fn from_checked(file: Checked) -> Result<Self> {
         let s = IMAGE_SIZE;
         let fact = InferenceFact::dt_shape(f32::datum_type(), [IMAGE_BATCH, 3, s, s]);
         Ok(Self {
-            plan: plan(proto, fact, "image")?,
-            embed_dim,
+            plan: plan(&file.proto, fact, "image")?,
+            embed_dim: file.embed_dim,
         })
     }
 
@@ -87,16 +113,17 @@ pub struct TractTextEncoder {
 }
 
 impl TractTextEncoder {
-    /// Checks and optimises the text encoder.
-    pub fn from_proto(proto: &pb::ModelProto) -> Result<Self> {
-        check(proto, Part::Text)?;
-        let embed_dim = embed_dim(proto, Part::Text)?;
-        let context = context_length(proto).unwrap_or(77);
-        let fact = InferenceFact::dt_shape(i64::datum_type(), [1, context]);
+    /// Checks and optimises the text encoder (`clip-text.onnx`).
+    pub fn from_onnx(bytes: &[u8]) -> Result<Self> {
+        Self::from_checked(checked(bytes, Part::Text, None)?)
+    }
+
+    fn from_checked(file: Checked) -> Result<Self> {
+        let fact = InferenceFact::dt_shape(i64::datum_type(), [1, file.context]);
         Ok(Self {
-            plan: plan(proto, fact, "text")?,
-            context,
-            embed_dim,
+            plan: plan(&file.proto, fact, "text")?,
+            context: file.context,
+            embed_dim: file.embed_dim,
         })
     }
 }
@@ -117,27 +144,33 @@ impl std::fmt::Debug for TractClip {
 }
 
 impl TractClip {
-    /// Checks and optimises the two encoders.
-    pub fn from_protos(image: &pb::ModelProto, text: &pb::ModelProto) -> Result<Self> {
+    /// Checks and optimises the two encoders (`clip-image.onnx`, `clip-text.onnx`).
+    pub fn from_onnx(image: &[u8], text: &[u8]) -> Result<Self> {
         Self::new(
-            TractImageEncoder::from_proto(image)?,
-            TractTextEncoder::from_proto(text)?,
+            TractImageEncoder::from_onnx(image)?,
+            TractTextEncoder::from_onnx(text)?,
         )
     }
 
-    /// Builds the encoders one file at a time: `image` and `text` decode their file when called,
-    /// so each file's protobuf is freed before the next is read (ViT-B/32 is 606 MB in fp32). The
-    /// text encoder must embed `vocab_size` tokens (the tokenizer's).
-    pub fn from_decoders(
-        image: impl FnOnce() -> Result<pb::ModelProto>,
-        text: impl FnOnce() -> Result<pb::ModelProto>,
+    /// Builds the encoders one file at a time: `image` and `text` return their file's bytes when
+    /// called, and each file's bytes and protobuf are freed before the next is read (ViT-B/32 is
+    /// 606 MB in fp32). The text encoder must embed `vocab_size` tokens (the tokenizer's).
+    pub fn from_loaders(
+        image: impl FnOnce() -> Result<Vec<u8>>,
+        text: impl FnOnce() -> Result<Vec<u8>>,
         vocab_size: usize,
     ) -> Result<Self> {
-        let image = TractImageEncoder::from_proto(&image()?)?;
+        let image = {
+            let bytes = image()?;
+            let file = checked(&bytes, Part::Image, None)?;
+            drop(bytes);
+            TractImageEncoder::from_checked(file)?
+        };
         let text = {
-            let proto = text()?;
-            check_vocabulary(&proto, vocab_size)?;
-            TractTextEncoder::from_proto(&proto)?
+            let bytes = text()?;
+            let file = checked(&bytes, Part::Text, Some(vocab_size))?;
+            drop(bytes);
+            TractTextEncoder::from_checked(file)?
         };
         Self::new(image, text)
     }

@@ -5,11 +5,10 @@
 //! ([`BurnEngine::infer_async`]); natively (Burn's `flex` CPU backend in tests, wgpu where a GPU
 //! exists) the synchronous [`Engine::infer`] does the same.
 
+use crate::onnx as pb;
 use burn::tensor::{Device, Tensor, TensorData, Transaction};
-use tract_onnx::pb;
 
 use super::graph::{Signature, inspect};
-use super::tract::decode_onnx;
 use super::{Engine, RawOutputs, check_input};
 use crate::error::{Error, Result};
 use crate::model::network::FastSamNet;
@@ -33,7 +32,7 @@ impl BurnEngine {
         device: Device,
         name: &'static str,
     ) -> Result<Self> {
-        Self::from_proto(&decode_onnx(bytes)?, input_size, device, name)
+        Self::from_proto(&crate::onnx::decode(bytes)?, input_size, device, name)
     }
 
     /// Like [`BurnEngine::from_onnx`] for an already decoded model.

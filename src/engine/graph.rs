@@ -1,9 +1,7 @@
 //! Reads what an ONNX file declares (inputs, outputs, initializers) and checks that it is a FastSAM
 //! export before any engine spends time on it.
 
-use tract_onnx::pb;
-use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
-use tract_onnx::pb::type_proto::Value as TypeValue;
+use crate::onnx as pb;
 
 use crate::error::{Error, Result};
 
@@ -34,26 +32,9 @@ pub struct Signature {
     pub prototypes_name: String,
 }
 
+/// Element type and declared dimensions (`None` where symbolic) of a graph input or output.
 pub(crate) fn dims(info: &pb::ValueInfoProto) -> (Option<i32>, Vec<Option<i64>>) {
-    match info.r#type.as_ref().and_then(|t| t.value.as_ref()) {
-        Some(TypeValue::TensorType(t)) => {
-            let dims = t
-                .shape
-                .as_ref()
-                .map(|s| {
-                    s.dim
-                        .iter()
-                        .map(|d| match d.value {
-                            Some(Dim::DimValue(v)) if v > 0 => Some(v),
-                            _ => None,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            (Some(t.elem_type), dims)
-        }
-        _ => (None, Vec::new()),
-    }
+    (info.elem_type, info.dims.clone())
 }
 
 fn show(d: &[Option<i64>]) -> String {

@@ -4,7 +4,9 @@
 #[cfg(feature = "burn")]
 pub mod burn;
 pub mod graph;
+#[cfg(feature = "tract")]
 pub mod threads;
+#[cfg(feature = "tract")]
 pub mod tract;
 
 use crate::error::{Error, Result};

@@ -29,8 +29,8 @@ impl std::fmt::Debug for TractEngine {
     }
 }
 
-/// Decodes ONNX bytes into the protobuf model, with an actionable error for anything else.
-pub fn decode_onnx(bytes: &[u8]) -> Result<pb::ModelProto> {
+/// Decodes ONNX bytes into tract's protobuf model, with an actionable error for anything else.
+pub(crate) fn decode_onnx(bytes: &[u8]) -> Result<pb::ModelProto> {
     if bytes.is_empty() {
         return Err(Error::InvalidModel(
             "the model is empty (0 bytes); expected the bytes of a FastSAM .onnx file".into(),
@@ -52,13 +52,20 @@ fn root_cause(e: &TractError) -> String {
 impl TractEngine {
     /// Checks and optimises an ONNX FastSAM export. `input_size` is only used for dynamic exports.
     pub fn from_onnx(bytes: &[u8], input_size: Option<u32>) -> Result<Self> {
-        let proto = decode_onnx(bytes)?;
-        Self::from_proto(&proto, input_size)
+        let signature = inspect(&crate::onnx::decode(bytes)?, input_size)?;
+        Self::build(&decode_onnx(bytes)?, signature)
     }
 
-    /// Like [`TractEngine::from_onnx`] for an already decoded model.
-    pub fn from_proto(proto: &pb::ModelProto, input_size: Option<u32>) -> Result<Self> {
-        let signature = inspect(proto, input_size)?;
+    /// Like [`TractEngine::from_onnx`], freeing the file's bytes once tract has decoded them (before
+    /// the plan is optimised), which lowers the peak memory of a load by the size of the file.
+    pub fn from_bytes(bytes: Vec<u8>, input_size: Option<u32>) -> Result<Self> {
+        let signature = inspect(&crate::onnx::decode(&bytes)?, input_size)?;
+        let proto = decode_onnx(&bytes)?;
+        drop(bytes);
+        Self::build(&proto, signature)
+    }
+
+    fn build(proto: &pb::ModelProto, signature: Signature) -> Result<Self> {
         let s = signature.input_size as usize;
         let datum = match signature.input_type {
             InputType::F32 => f32::datum_type(),

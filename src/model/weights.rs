@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use tract_onnx::pb;
+use crate::onnx as pb;
 
 use crate::error::{Error, Result};
 
@@ -201,16 +201,17 @@ mod tests {
 
     #[test]
     fn reads_names_aliases_and_reports_shapes() {
-        let tensor = |name: &str, dims: Vec<i64>, values: Vec<f32>| pb::TensorProto {
+        let raw: Vec<u8> = [1f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let tensor = |name: &str, dims: Vec<i64>, raw_data| pb::TensorProto {
             name: name.into(),
             dims,
             data_type: FLOAT,
-            raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            raw_data,
             ..Default::default()
         };
         let model = pb::ModelProto {
             graph: Some(pb::GraphProto {
-                initializer: vec![tensor("a.weight", vec![2, 1], vec![1.0, 2.0])],
+                initializer: vec![tensor("a.weight", vec![2, 1], &raw)],
                 node: vec![pb::NodeProto {
                     op_type: "Identity".into(),
                     input: vec!["a.weight".into()],

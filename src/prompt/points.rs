@@ -118,12 +118,12 @@ fn merged(seg: &Segmentation, points: &[FramePoint]) -> Selection {
     }
     // Painted in order on a bit canvas over the rows the masks span: the cost follows the masks'
     // runs (one word operation per 64 pixels of a run), not their areas.
-    let rows =
-        ops.iter()
-            .filter_map(|(m, _)| m.bounds())
-            .fold(None, |acc: Option<(u32, u32)>, b| {
-                Some(acc.map_or((b[1], b[3]), |(t, e)| (t.min(b[1]), e.max(b[3]))))
-            });
+    let rows = ops.iter().filter_map(|(m, _)| m.row_span()).fold(
+        None,
+        |acc: Option<(u32, u32)>, (top, end)| {
+            Some(acc.map_or((top, end), |(t, e)| (t.min(top), e.max(end))))
+        },
+    );
     let mask = match rows {
         Some((top, end)) => {
             let mut canvas = BitCanvas::new(seg.mask_width(), seg.mask_height(), top..end);

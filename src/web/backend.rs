@@ -14,8 +14,10 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::PlanTile;
 use crate::engine::RawOutputs;
-use crate::engine::tract::{TractEngine, decode_onnx};
+#[cfg(feature = "tract")]
+use crate::engine::tract::TractEngine;
 use crate::error::{Error, Result};
+#[cfg(feature = "tract")]
 use crate::segmenter::FastSam;
 #[cfg(feature = "burn")]
 use crate::segmenter::check_outputs;
@@ -48,7 +50,18 @@ impl Request {
     }
 }
 
+#[cfg(not(any(feature = "burn", feature = "tract")))]
+compile_error!(
+    "the wasm build needs an engine: enable the `burn` (WebGPU) or `tract` (CPU) feature"
+);
+
+/// What the WebGPU build (no tract) says where a model would need the CPU.
+#[cfg(not(feature = "tract"))]
+pub(super) const NO_CPU_ENGINE: &str = "this is fastsam-web's WebGPU build, which has no CPU engine: \
+use FastSamWorker (it switches to the CPU build by itself) or import fastsam-web/cpu";
+
 /// tract on the CPU; in the threaded build, on the pool of workers when one was started.
+#[cfg(feature = "tract")]
 fn cpu_model(engine: TractEngine) -> Result<FastSam> {
     #[cfg(feature = "threads")]
     let engine = match super::threads::thread_pool_size() {
@@ -61,6 +74,7 @@ fn cpu_model(engine: TractEngine) -> Result<FastSam> {
 enum Active {
     #[cfg(feature = "burn")]
     Gpu(Rc<BurnEngine>),
+    #[cfg(feature = "tract")]
     Cpu(Rc<FastSam>),
 }
 
@@ -69,16 +83,23 @@ pub struct Runner {
     active: RefCell<Active>,
     input_size: u32,
     /// Input size requested at load (for dynamic exports), reused by a CPU fallback.
+    // Read by the move to the CPU, which the WebGPU build does not have.
+    #[cfg_attr(not(feature = "tract"), allow(dead_code))]
     requested_size: Option<u32>,
     /// Matrix-product tile of the tract plans, reused by a CPU fallback.
     tile: PlanTile,
     /// The ONNX bytes, kept on the JS heap (not in wasm memory) while a GPU run may still fall
     /// back to the CPU.
+    // Read by the move to the CPU, which the WebGPU build does not have.
+    #[cfg_attr(not(feature = "tract"), allow(dead_code))]
     fallback_bytes: RefCell<Option<Uint8Array>>,
     /// Why the runner is on the CPU although WebGPU was asked for, if it is.
     fallback_reason: RefCell<Option<String>>,
     /// Called with `{backend, reason}` when a GPU failure moves the runner to the CPU.
     on_change: RefCell<Option<js_sys::Function>>,
+    /// Why the GPU failed, in the WebGPU build (which has no CPU to move to).
+    #[cfg(not(feature = "tract"))]
+    lost: RefCell<Option<String>>,
 }
 
 impl Runner {
@@ -90,10 +111,10 @@ impl Runner {
         request: Request,
         tile: PlanTile,
     ) -> Result<Self> {
-        let proto = decode_onnx(&bytes)?;
+        #[cfg_attr(not(feature = "tract"), allow(unused_mut))]
         let mut reason = None;
         if request != Request::Cpu {
-            match gpu_runner(&proto, input_size, request, &bytes, tile).await {
+            match gpu_runner(&bytes, input_size, request, tile).await {
                 Ok(runner) => return Ok(runner),
                 Err(Fallback::Model(e)) => return Err(e),
                 Err(Fallback::NoGpu(why)) if request == Request::Auto => reason = Some(why),
@@ -104,17 +125,31 @@ impl Runner {
                 }
             }
         }
-        drop(bytes);
-        let model = cpu_model(tile.build(|| TractEngine::from_proto(&proto, input_size))?)?;
-        let size = model.input_size();
-        Ok(Self::new(
-            Active::Cpu(Rc::new(model)),
-            size,
-            input_size,
-            tile,
-            None,
-            reason,
-        ))
+        #[cfg(feature = "tract")]
+        {
+            let model = cpu_model(tile.build(|| TractEngine::from_bytes(bytes, input_size))?)?;
+            let size = model.input_size();
+            Ok(Self::new(
+                Active::Cpu(Rc::new(model)),
+                size,
+                input_size,
+                tile,
+                None,
+                reason,
+            ))
+        }
+        #[cfg(not(feature = "tract"))]
+        {
+            drop(bytes);
+            Err(match reason {
+                None => Error::InvalidOption(format!(
+                    "backend \"cpu\" needs the CPU engine; {NO_CPU_ENGINE}"
+                )),
+                Some(why) => Error::Inference(format!(
+                    "WebGPU is not available here ({why}); {NO_CPU_ENGINE}"
+                )),
+            })
+        }
     }
 
     fn new(
@@ -133,6 +168,8 @@ impl Runner {
             fallback_bytes: RefCell::new(fallback_bytes),
             fallback_reason: RefCell::new(fallback_reason),
             on_change: RefCell::new(None),
+            #[cfg(not(feature = "tract"))]
+            lost: RefCell::new(None),
         }
     }
 
@@ -151,6 +188,7 @@ impl Runner {
         match &*self.active.borrow() {
             #[cfg(feature = "burn")]
             Active::Gpu(_) => "webgpu",
+            #[cfg(feature = "tract")]
             Active::Cpu(_) => "cpu",
         }
     }
@@ -160,6 +198,7 @@ impl Runner {
         match &*self.active.borrow() {
             #[cfg(feature = "burn")]
             Active::Gpu(_) => 1,
+            #[cfg(feature = "tract")]
             Active::Cpu(model) => model.threads(),
         }
     }
@@ -169,6 +208,7 @@ impl Runner {
         match &*self.active.borrow() {
             #[cfg(feature = "burn")]
             Active::Gpu(_) => "burn",
+            #[cfg(feature = "tract")]
             Active::Cpu(_) => "tract",
         }
     }
@@ -194,6 +234,7 @@ impl Runner {
         let active = match &*self.active.borrow() {
             #[cfg(feature = "burn")]
             Active::Gpu(engine) => Active::Gpu(engine.clone()),
+            #[cfg(feature = "tract")]
             Active::Cpu(model) => Active::Cpu(model.clone()),
         };
         match active {
@@ -203,21 +244,34 @@ impl Runner {
                     check_outputs(&raw, self.input_size)?;
                     Ok(raw)
                 });
+                #[cfg(not(feature = "tract"))]
+                if let Some(why) = self.lost.borrow().clone() {
+                    return Err(lost_gpu(&why));
+                }
                 match result {
                     Ok(raw) => Ok(raw),
+                    #[cfg(feature = "tract")]
                     Err(e) if self.fallback_bytes.borrow().is_some() => {
                         let model = self.fall_back(&e.to_string())?;
                         model.infer(input)
                     }
+                    #[cfg(not(feature = "tract"))]
+                    Err(e) => match self.fall_back(&e.to_string()) {
+                        Err(lost) => Err(lost),
+                        Ok(never) => match never {},
+                    },
+                    #[cfg(feature = "tract")]
                     Err(e) => Err(e),
                 }
             }
+            #[cfg(feature = "tract")]
             Active::Cpu(model) => model.infer(input),
         }
     }
 
     /// Moves to the CPU after a GPU failure: builds tract from the kept bytes and tells the
     /// callback.
+    #[cfg(feature = "tract")]
     pub fn fall_back(&self, why: &str) -> Result<Rc<FastSam>> {
         let Some(bytes) = self.fallback_bytes.borrow_mut().take() else {
             return Err(Error::Inference(format!(
@@ -226,7 +280,7 @@ impl Runner {
         };
         let engine = self
             .tile
-            .build(|| TractEngine::from_onnx(&bytes.to_vec(), self.requested_size))?;
+            .build(|| TractEngine::from_bytes(bytes.to_vec(), self.requested_size))?;
         let model = Rc::new(cpu_model(engine)?);
         *self.active.borrow_mut() = Active::Cpu(model.clone());
         let reason = format!("WebGPU failed during a run, now on the CPU: {why}");
@@ -241,6 +295,24 @@ impl Runner {
         }
         Ok(model)
     }
+
+    /// The WebGPU build cannot move to the CPU: the GPU stays marked as failed, and this and every
+    /// later run fail with an error saying where the CPU engine is.
+    #[cfg(not(feature = "tract"))]
+    pub fn fall_back(&self, why: &str) -> Result<std::convert::Infallible> {
+        self.lost
+            .borrow_mut()
+            .get_or_insert_with(|| why.to_string());
+        Err(lost_gpu(why))
+    }
+}
+
+/// The error of a run in the WebGPU build once its GPU failed.
+#[cfg(not(feature = "tract"))]
+fn lost_gpu(why: &str) -> Error {
+    Error::Inference(format!(
+        "WebGPU failed during a run ({why}); {NO_CPU_ENGINE}"
+    ))
 }
 
 /// Why the GPU engine could not be built.
@@ -255,18 +327,20 @@ enum Fallback {
 /// The Burn engine on the page's WebGPU device.
 #[cfg(feature = "burn")]
 async fn gpu_runner(
-    proto: &tract_onnx::pb::ModelProto,
+    bytes: &[u8],
     input_size: Option<u32>,
     request: Request,
-    bytes: &[u8],
     tile: PlanTile,
 ) -> std::result::Result<Runner, Fallback> {
     use crate::engine::Engine;
+    let proto = crate::onnx::decode(bytes).map_err(Fallback::Model)?;
     let device = webgpu_device().await.map_err(Fallback::NoGpu)?;
-    let engine = BurnEngine::from_proto(proto, input_size, device, "burn-webgpu")
+    let engine = BurnEngine::from_proto(&proto, input_size, device, "burn-webgpu")
         .map_err(Fallback::Model)?;
     let size = engine.input_size();
-    let keep = (request == Request::Auto).then(|| Uint8Array::from(bytes));
+    // The bytes of an "auto" model are kept for a move to the CPU (the CPU build only).
+    let keep =
+        (cfg!(feature = "tract") && request == Request::Auto).then(|| Uint8Array::from(bytes));
     Ok(Runner::new(
         Active::Gpu(Rc::new(engine)),
         size,
@@ -279,10 +353,9 @@ async fn gpu_runner(
 
 #[cfg(not(feature = "burn"))]
 async fn gpu_runner(
-    _proto: &tract_onnx::pb::ModelProto,
+    _bytes: &[u8],
     _input_size: Option<u32>,
     _request: Request,
-    _bytes: &[u8],
     _tile: PlanTile,
 ) -> std::result::Result<Runner, Fallback> {
     Err(Fallback::NoGpu(

@@ -4,7 +4,7 @@
 mod backend;
 mod convert;
 mod error;
-#[cfg(target_feature = "simd128")]
+#[cfg(feature = "tract")]
 mod gemm_tile;
 mod model;
 mod segmentation;
@@ -31,31 +31,36 @@ unsafe extern "C" {
     fn __wasm_call_ctors();
 }
 
-#[cfg(target_feature = "simd128")]
+// tract-linalg picks its wasm kernels at compile time, and without SIMD it has a single scalar
+// one, ~2.5x slower: every CPU build sets `+simd128` (.cargo/config.toml).
+#[cfg(all(feature = "tract", not(target_feature = "simd128")))]
+compile_error!(
+    "the CPU engine's wasm build needs `-C target-feature=+simd128` (see .cargo/config.toml)"
+);
+
+#[cfg(feature = "tract")]
 pub(crate) use gemm_tile::PlanTile;
 
-/// Without SIMD tract has one scalar kernel: there is no tile to choose.
-#[cfg(not(target_feature = "simd128"))]
+/// The WebGPU build has no CPU matrix products: the `gemmTile` option is checked (so a
+/// `FastSamWorker` can pass the same options to every build) and otherwise has no effect.
+#[cfg(not(feature = "tract"))]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PlanTile;
 
-#[cfg(not(target_feature = "simd128"))]
+#[cfg(not(feature = "tract"))]
 impl PlanTile {
     pub fn resolve(request: Option<&str>) -> crate::error::Result<Self> {
         match request {
-            None | Some("auto") => Ok(Self),
+            None | Some("auto" | "4x8" | "8x8") => Ok(Self),
             Some(other) => Err(crate::error::Error::InvalidOption(format!(
-                "gemmTile \"{other}\" needs the SIMD build; use \"auto\""
+                "gemmTile \"{other}\" is unknown; use \"auto\", \"4x8\" or \"8x8\""
             ))),
         }
     }
 
+    /// `"none"`: this build runs no CPU matrix products.
     pub fn name(self) -> &'static str {
-        "scalar"
-    }
-
-    pub fn build<R>(self, build: impl FnOnce() -> R) -> R {
-        build()
+        "none"
     }
 }
 

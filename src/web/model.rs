@@ -65,19 +65,29 @@ impl FastSamJs {
     /// The tile of tract's wasm matrix products (`"4x8"` or `"8x8"`) this model's CPU plan is (or,
     /// on WebGPU, would be) built with: the load option `gemmTile`, by default the faster of the
     /// two on this machine as timed at the first load (4x8 where the engine has 16 SIMD registers,
-    /// as on x86-64; 8x8 with 32, as on arm64).
-    #[wasm_bindgen(getter, js_name = gemmTile)]
+    /// as on x86-64; 8x8 with 32, as on arm64). `"none"` in the WebGPU build, which has no CPU
+    /// path.
+    #[wasm_bindgen(getter, js_name = gemmTile, unchecked_return_type = "\"4x8\" | \"8x8\" | \"none\"")]
     pub fn gemm_tile(&self) -> String {
         self.inner.tile().name().into()
     }
 
-    /// `"threaded"` when this is the package's threaded wasm build, else `"single"`.
-    #[wasm_bindgen(getter, unchecked_return_type = "\"threaded\" | \"single\"")]
+    /// Which of the package's wasm builds this is: `"single"` (both engines, one thread),
+    /// `"webgpu"` (the Burn port only), `"cpu"` (tract only, one thread) or `"threaded"` (tract on a
+    /// pool of workers).
+    #[wasm_bindgen(
+        getter,
+        unchecked_return_type = "\"single\" | \"webgpu\" | \"cpu\" | \"threaded\""
+    )]
     pub fn build(&self) -> String {
         if cfg!(feature = "threads") {
             "threaded"
-        } else {
+        } else if cfg!(all(feature = "burn", feature = "tract")) {
             "single"
+        } else if cfg!(feature = "burn") {
+            "webgpu"
+        } else {
+            "cpu"
         }
         .into()
     }
@@ -196,7 +206,8 @@ impl FastSamJs {
     }
 
     /// Testing aid: behaves as if the GPU had just failed with `reason`, moving an `"auto"` model
-    /// to the CPU exactly as a real failure would. Rejects for models not loaded with `"auto"`.
+    /// to the CPU exactly as a real failure would. Rejects for models not loaded with `"auto"`. In
+    /// the WebGPU build (no CPU engine) it rejects, and every later `segment()` rejects too.
     #[wasm_bindgen(js_name = simulateGpuFailure)]
     pub fn simulate_gpu_failure(&self, reason: String) -> Result<(), JsValue> {
         self.inner.fall_back(&reason).map(|_| ()).map_err(to_js)

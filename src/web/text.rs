@@ -12,22 +12,25 @@ use super::backend::Request;
 use super::convert::OwnedImage;
 #[cfg(feature = "burn")]
 use crate::clip::signature::check_vocabulary;
+#[cfg(feature = "tract")]
 use crate::clip::tract::TractClip;
 use crate::clip::{
     ClipEngine, ClipTokenizer, RegionEmbeddings, TextMatch, TextOptions, regions, tokenize_all,
 };
-use crate::engine::tract::decode_onnx;
 use crate::error::{Error, Result};
 use crate::image::ImageView;
 use crate::segmentation::Segmentation;
 
 #[cfg(feature = "burn")]
 use crate::clip::burn::BurnClip;
+#[cfg(feature = "burn")]
+use crate::onnx;
 
 #[derive(Clone)]
 enum Active {
     #[cfg(feature = "burn")]
     Gpu(Rc<BurnClip>),
+    #[cfg(feature = "tract")]
     Cpu(Rc<TractClip>),
 }
 
@@ -43,6 +46,8 @@ pub struct TextRunner {
     tokenizer: ClipTokenizer,
     active: RefCell<Active>,
     /// The caller's files, kept (on the JS heap) while a GPU run may still fall back to the CPU.
+    // Read by the move to the CPU, which the WebGPU build does not have.
+    #[cfg_attr(not(feature = "tract"), allow(dead_code))]
     fallback_files: RefCell<Option<EncoderFiles>>,
     fallback_reason: RefCell<Option<String>>,
     /// Distinguishes loads, so a segmentation's cached region embeddings are not reused across
@@ -81,14 +86,15 @@ thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
 }
 
-/// Decodes one file, copying it into wasm memory only for as long as decoding takes.
-fn decode(file: &Uint8Array) -> Result<tract_onnx::pb::ModelProto> {
-    decode_onnx(&file.to_vec())
-}
-
-/// The tract encoders, one file at a time.
+#[cfg(feature = "tract")]
+/// The tract encoders, one file at a time (each copied into wasm memory only while tract decodes
+/// it).
 fn cpu_engine(files: &EncoderFiles, vocab_size: usize) -> Result<TractClip> {
-    TractClip::from_decoders(|| decode(&files.image), || decode(&files.text), vocab_size)
+    TractClip::from_loaders(
+        || Ok(files.image.to_vec()),
+        || Ok(files.text.to_vec()),
+        vocab_size,
+    )
 }
 
 impl TextRunner {
@@ -96,6 +102,7 @@ impl TextRunner {
     pub async fn load(files: EncoderFiles, vocab: Vec<u8>, request: Request) -> Result<Self> {
         let tokenizer = ClipTokenizer::from_bytes(&vocab)?;
         drop(vocab);
+        #[cfg_attr(not(feature = "tract"), allow(unused_mut))]
         let mut reason = None;
         let mut active = None;
         let mut keep = None;
@@ -116,7 +123,20 @@ impl TextRunner {
         }
         let active = match active {
             Some(a) => a,
+            #[cfg(feature = "tract")]
             None => Active::Cpu(Rc::new(cpu_engine(&files, tokenizer.vocab_size())?)),
+            #[cfg(not(feature = "tract"))]
+            None => {
+                use super::backend::NO_CPU_ENGINE;
+                return Err(match reason {
+                    None => Error::InvalidOption(format!(
+                        "backend \"cpu\" needs the CPU engine; {NO_CPU_ENGINE}"
+                    )),
+                    Some(why) => Error::Inference(format!(
+                        "WebGPU is not available here ({why}); {NO_CPU_ENGINE}"
+                    )),
+                });
+            }
         };
         if active_engine(&active).context_length() != crate::clip::tokenizer::CONTEXT_LENGTH {
             return Err(Error::InvalidModel(format!(
@@ -154,6 +174,7 @@ impl TextRunner {
         match &*self.active.borrow() {
             #[cfg(feature = "burn")]
             Active::Gpu(_) => "webgpu",
+            #[cfg(feature = "tract")]
             Active::Cpu(_) => "cpu",
         }
     }
@@ -176,6 +197,7 @@ impl TextRunner {
                 Ok(v) => Ok(v),
                 Err(err) => self.fall_back(&err)?.embed_images(pixels, count),
             },
+            #[cfg(feature = "tract")]
             Active::Cpu(e) => e.embed_images(pixels, count),
         }
     }
@@ -189,12 +211,14 @@ impl TextRunner {
                 Ok(v) => Ok(v),
                 Err(err) => self.fall_back(&err)?.embed_texts(tokens, count),
             },
+            #[cfg(feature = "tract")]
             Active::Cpu(e) => e.embed_texts(tokens, count),
         }
     }
 
     /// Moves to the CPU after a GPU failure (auto mode only); a call that failed after another
     /// one already moved uses the CPU engine too.
+    #[cfg(feature = "tract")]
     #[cfg_attr(not(feature = "burn"), allow(dead_code, irrefutable_let_patterns))]
     fn fall_back(&self, error: &Error) -> Result<Rc<TractClip>> {
         if let Active::Cpu(engine) = &*self.active.borrow() {
@@ -210,12 +234,22 @@ impl TextRunner {
         ));
         Ok(engine)
     }
+
+    /// The WebGPU build has no CPU encoders to move to: the error says where they are.
+    #[cfg(not(feature = "tract"))]
+    fn fall_back(&self, error: &Error) -> Result<Rc<dyn ClipEngine>> {
+        Err(Error::Inference(format!(
+            "WebGPU failed during a text prompt ({error}); {}",
+            super::backend::NO_CPU_ENGINE
+        )))
+    }
 }
 
 fn active_engine(active: &Active) -> Rc<dyn ClipEngine> {
     match active {
         #[cfg(feature = "burn")]
         Active::Gpu(e) => e.clone(),
+        #[cfg(feature = "tract")]
         Active::Cpu(e) => e.clone(),
     }
 }
@@ -229,9 +263,11 @@ async fn gpu_engine(
 ) -> std::result::Result<Result<Active>, String> {
     let device = super::backend::webgpu_device().await?;
     let build = || -> Result<Active> {
-        let vision = BurnClip::load_vision(&decode(&files.image)?, &device)?;
+        // Each file is in wasm memory only while its weights are read.
+        let vision = BurnClip::load_vision(&onnx::decode(&files.image.to_vec())?, &device)?;
         let text = {
-            let proto = decode(&files.text)?;
+            let bytes = files.text.to_vec();
+            let proto = onnx::decode(&bytes)?;
             check_vocabulary(&proto, vocab_size)?;
             BurnClip::load_text(&proto, &device)?
         };

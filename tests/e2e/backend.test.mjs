@@ -1,6 +1,7 @@
 // The automatic backend choice through the package's worker client: headless Chromium with
-// WebGPU allowed (SwiftShader) runs the fixture on WebGPU (Burn); without it the adapter is null
-// and the same call runs on the CPU (tract), saying why. Both give the same masks.
+// WebGPU allowed (SwiftShader) runs the fixture on the WebGPU build (Burn, no tract); without it
+// the adapter is null and the same call runs on the CPU build (tract), saying why. Both give the
+// same masks, and a GPU failure mid-session moves an "auto" model to the CPU build.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -22,6 +23,33 @@ ${PICTURE_SCRIPT}
       const seg = await worker.segment(window.picture());
       const { masks } = await seg.everything();
       return { model, areas: masks.map((m) => m.area) };
+    } catch (e) {
+      return { error: { code: e.code, message: e.message } };
+    } finally {
+      worker.terminate();
+    }
+  };
+  /** Loads with "auto", segments, fails the GPU (testing aid of worker.js), segments again. */
+  window.loseGpu = async () => {
+    const raw = new Worker("/pkg/worker.js", { type: "module" });
+    const worker = new FastSamWorker({ worker: raw });
+    const changes = [];
+    worker.onbackendchange = (event) => changes.push(event);
+    try {
+      const model = await worker.load("/fixtures/tiny-640.onnx", { cache: false });
+      const before = await (await worker.segment(window.picture())).everything();
+      await new Promise((resolve) => {
+        raw.addEventListener("message", ({ data }) => data.id === -1 && resolve(), { once: false });
+        raw.postMessage({ id: -1, type: "simulateGpuFailure", args: { reason: "simulated loss" } });
+      });
+      const seg = await worker.segment(window.picture());
+      const after = await seg.everything();
+      return {
+        model,
+        after: worker.model,
+        changes,
+        areas: [before.masks.map((m) => m.area), after.masks.map((m) => m.area)],
+      };
     } catch (e) {
       return { error: { code: e.code, message: e.message } };
     } finally {
@@ -62,12 +90,15 @@ describe("backend choice", () => {
     assert.equal(gpu.error, undefined, JSON.stringify(gpu.error));
     assert.equal(gpu.model.backend, "webgpu");
     assert.equal(gpu.model.engine, "burn");
+    assert.equal(gpu.model.build, "webgpu");
+    assert.equal(gpu.model.gemmTile, "none");
     assert.equal(gpu.model.fallbackReason, undefined);
 
     const cpu = await inBrowser(server, { webgpu: false }, {});
     assert.equal(cpu.error, undefined, JSON.stringify(cpu.error));
     assert.equal(cpu.model.backend, "cpu");
     assert.equal(cpu.model.engine, "tract");
+    assert.equal(cpu.model.build, "cpu");
     assert.match(cpu.model.fallbackReason, /no adapter/);
 
     assert.ok(gpu.areas.length > 0, "masks found");
@@ -82,5 +113,32 @@ describe("backend choice", () => {
     const result = await inBrowser(server, { webgpu: false }, { backend: "webgpu" });
     assert.equal(result.error?.code, "INFERENCE_FAILED");
     assert.match(result.error.message, /"webgpu" is not available: .*no adapter/);
+  });
+
+  it("a GPU failure mid-session moves an auto model from the WebGPU build to the CPU build", async () => {
+    const browser = await launch({ webgpu: true });
+    try {
+      const page = await newPage(await browser.newContext());
+      await page.goto(`${server.origin}/`);
+      await page.waitForFunction(() => window.loseGpu !== undefined);
+      const r = await page.evaluate(() => window.loseGpu());
+      assert.equal(r.error, undefined, JSON.stringify(r.error));
+      assert.equal(r.model.build, "webgpu");
+      assert.equal(r.after.build, "cpu");
+      assert.equal(r.after.backend, "cpu");
+      assert.equal(r.after.engine, "tract");
+      assert.match(r.after.fallbackReason, /WebGPU failed during a run, now on the CPU: .*simulated loss/);
+      assert.equal(r.changes.length, 1);
+      assert.equal(r.changes[0].backend, "cpu");
+      const [before, after] = r.areas;
+      assert.ok(before.length > 0, "masks found");
+      assert.equal(after.length, before.length, "same number of masks");
+      before.forEach((area, i) => {
+        assert.ok(Math.abs(area - after[i]) <= 0.01 * Math.max(area, after[i]), `mask ${i}: ${area} vs ${after[i]} px`);
+      });
+      assert.deepEqual(page.pageErrors, []);
+    } finally {
+      await browser.close();
+    }
   });
 });

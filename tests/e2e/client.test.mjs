@@ -78,7 +78,7 @@ describe("FastSamWorker from plain ES modules", () => {
       file: url,
       backend: "cpu",
       engine: "tract",
-      build: "single",
+      build: "cpu",
       threads: 1,
       inputSize: 640,
       cached: false,

@@ -1,7 +1,7 @@
 // End-to-end test of the threaded build: on a cross-origin isolated page FastSamWorker runs the
-// fixture model on pkg/threaded/ with a pool of 2 threads and gets exactly the single-threaded
-// build's masks; on a page without the isolation headers it falls back to the single-threaded
-// build and says why.
+// fixture model on pkg/threaded/ with a pool of 2 threads and gets exactly the single-threaded CPU
+// build's masks (pkg/cpu/); on a page without the isolation headers it falls back to the
+// single-threaded CPU build and says why.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -89,7 +89,7 @@ describe("threaded build", () => {
     assert.equal(threaded.model.build, "threaded");
     assert.equal(threaded.model.threads, 2);
     assert.equal(threaded.model.threadsReason, undefined);
-    assert.equal(single.model.build, "single");
+    assert.equal(single.model.build, "cpu");
     assert.equal(single.model.threads, 1);
     assert.ok(threaded.masks.length > 0, "the fixture gives masks");
     assert.deepEqual(threaded.masks, single.masks);
@@ -113,7 +113,7 @@ describe("threaded build", () => {
     assert.ok(worst <= 1e-4, `cosines differ by ${worst}`);
   });
 
-  it("takes the single-threaded build for WebGPU requests, and refuses a bad thread count", async () => {
+  it("takes the WebGPU build for WebGPU requests, and refuses a bad thread count", async () => {
     const page = await open(isolatedServer);
     const refused = await page.evaluate(() =>
       window.segmentWith({ backend: "cpu", threads: 0 }).then(
@@ -128,7 +128,7 @@ describe("threaded build", () => {
         (e) => e.message,
       ),
     );
-    // No adapter in this browser: the WebGPU request fails on the single-threaded build.
+    // No adapter in this browser: the WebGPU request fails on the WebGPU build.
     assert.match(gpu, /webgpu/i);
   });
 
@@ -136,7 +136,7 @@ describe("threaded build", () => {
     const page = await open(plainServer);
     assert.equal(await page.evaluate(() => window.isolated), false);
     const result = await page.evaluate(() => window.segmentWith({ backend: "cpu", threads: 2 }));
-    assert.equal(result.model.build, "single");
+    assert.equal(result.model.build, "cpu");
     assert.equal(result.model.threads, 1);
     assert.match(result.model.threadsReason, /not cross-origin isolated/);
     assert.ok(result.masks.length > 0);

@@ -12,7 +12,7 @@
 //! (multi-head self-attention, optional causal mask), [`transformer`] (residual blocks with the
 //! QuickGELU MLP), [`vision`] and [`text`] (the two encoders).
 
-use tract_onnx::pb;
+use crate::onnx as pb;
 
 use crate::error::{Error, Result};
 use crate::model::weights::Weights;

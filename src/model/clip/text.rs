@@ -4,9 +4,9 @@
 //! Width (`ln_final.weight`), depth, vocabulary size, context length and embedding size come
 //! from the weight shapes; the head count from the file's metadata.
 
+use crate::onnx as pb;
 use burn::tensor::module::embedding;
 use burn::tensor::{Device, Int, Tensor};
-use tract_onnx::pb;
 
 use super::attention::causal_mask;
 use super::layer_norm::LayerNorm;

@@ -4,10 +4,10 @@
 //! Width, patch size, depth and embedding size come from the weight shapes; the image size from
 //! the positional embedding (`1 + (size / patch)^2` rows); the head count from the file's metadata.
 
+use crate::onnx as pb;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor};
-use tract_onnx::pb;
 
 use super::layer_norm::LayerNorm;
 use super::linear::{Projection, shape_error};
