@@ -103,6 +103,16 @@ function backendOf(model) {
   return info;
 }
 
+/** Rejects a `backend` option the builds do not know, before anything is downloaded. */
+function checkBackend(backend) {
+  if (backend !== undefined && !["auto", "webgpu", "cpu"].includes(backend)) {
+    const error = new Error(`backend "${backend}" is unknown; use "auto", "webgpu" or "cpu"`);
+    error.name = "FastSamError";
+    error.code = "INVALID_OPTION";
+    throw error;
+  }
+}
+
 /** `{build, threads, threadsReason?}` without the keys that are undefined. */
 function describeBuild(build, threads, threadsReason) {
   return threadsReason === undefined ? { build, threads } : { build, threads, threadsReason };
@@ -134,9 +144,14 @@ async function loadOnCpu(bytes, options, threads, gpuReason) {
   return { loaded, info: gpuReason === undefined ? info : { ...info, fallbackReason: gpuReason } };
 }
 
-/** The WebGPU build's error text without its advice to use a CPU build (this worker does that). */
+/**
+ * The WebGPU build's error text without its category prefix and its advice to use a CPU build
+ * (this worker does that).
+ */
 function gpuFailure(error) {
-  return String(error?.message ?? error).split("; this is fastsam-web's WebGPU build")[0];
+  return String(error?.message ?? error)
+    .replace(/^inference failed: /, "")
+    .split("; this is fastsam-web's WebGPU build")[0];
 }
 
 /**
@@ -147,13 +162,19 @@ async function loadModel(bytes, options, threads = defaultThreads()) {
   const choice = await chooseBuild({ backend: options.backend, threads });
   if (choice.build !== "webgpu") return loadOnCpu(bytes, options, threads, choice.gpuReason);
   const auto = (options.backend ?? "auto") === "auto";
-  const { glue } = await loadBuild("webgpu");
+  let glue;
+  try {
+    ({ glue } = await loadBuild("webgpu"));
+  } catch (error) {
+    if (!auto) throw error;
+    return loadOnCpu(bytes, options, threads, `the WebGPU build could not start: ${error?.message ?? error}`);
+  }
   try {
     const loaded = await glue.FastSam.load(bytes, options);
     return { loaded, info: describeBuild("webgpu", 1, choice.reason), source: auto ? { bytes, options, threads } : null };
   } catch (error) {
     if (!auto || error?.code !== "INFERENCE_FAILED") throw error;
-    return loadOnCpu(bytes, options, threads, `WebGPU could not start: ${gpuFailure(error)}`);
+    return loadOnCpu(bytes, options, threads, `${gpuFailure(error)}; so on the CPU`);
   }
 }
 
@@ -164,13 +185,29 @@ async function loadModel(bytes, options, threads = defaultThreads()) {
 async function moveToCpu(error) {
   if (!gpuSource || error?.code !== "INFERENCE_FAILED") return false;
   const { bytes, options, threads } = gpuSource;
-  const reason = `WebGPU failed during a run, now on the CPU: ${gpuFailure(error)}`;
-  const { loaded, info } = await loadOnCpu(bytes, options, threads, reason);
+  let reason = `${gpuFailure(error)}; now on the CPU`;
+  let moved;
+  try {
+    moved = await loadOnCpu(bytes, options, threads, reason);
+  } catch (moveError) {
+    moveError.message = `${moveError.message} (while moving to the CPU after: ${error.message})`;
+    throw moveError;
+  }
   gpuSource = null;
   model?.free();
-  model = loaded;
-  buildInfo = info;
-  if (textSource) await model.loadTextEncoder(textSource.files, { ...textSource.options, backend: "cpu" });
+  model = moved.loaded;
+  buildInfo = moved.info;
+  const text = textSource;
+  textSource = null;
+  if (text) {
+    try {
+      await model.loadTextEncoder(text.files, { ...text.options, backend: "cpu" });
+    } catch (textError) {
+      // The model moved; only the text prompt is lost, and the reason says why.
+      reason += `; the text encoder could not be loaded on the CPU: ${textError.message}`;
+      buildInfo = { ...buildInfo, fallbackReason: reason };
+    }
+  }
   return true;
 }
 
@@ -226,8 +263,9 @@ const handlers = {
     try {
       signal.throwIfAborted();
       const { cache, threads, ...loadOptions } = options;
-      // A bad thread count rejects before any download.
+      // A bad thread count or backend rejects before any download.
       checkThreads(threads ?? defaultThreads());
+      checkBackend(loadOptions.backend);
       const cacheName = cache === false ? null : typeof cache === "string" ? cache : DEFAULT_CACHE;
       const onProgress = (info) => self.postMessage({ id, progress: info });
       let bytes = source;
@@ -281,10 +319,21 @@ const handlers = {
         signal.throwIfAborted();
       }
       onProgress({ status: "compiling", file: "text encoder" });
+      if (model.build === "webgpu" && textOptions.backend === "cpu") {
+        throw new Error(
+          'The model runs on the WebGPU build, which has no CPU engine: load the model with backend "cpu" to run the text encoder on the CPU',
+        );
+      }
+      // A new encoder replaces the kept one (and a GPU move must not reload the old one first).
+      const previous = textSource;
+      textSource = null;
       try {
         await model.loadTextEncoder(files, textOptions);
       } catch (error) {
-        if (!(await moveToCpu(error))) throw error;
+        if (!(await moveToCpu(error))) {
+          textSource = previous;
+          throw error;
+        }
         await model.loadTextEncoder(files, { ...textOptions, backend: "cpu" });
       }
       if (gpuSource) textSource = { files, options: textOptions };

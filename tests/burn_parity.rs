@@ -2,7 +2,7 @@
 //! references in `tests/fixtures`, on every committed fixture: raw outputs, masks and prompt
 //! selections.
 
-#![cfg(all(not(target_arch = "wasm32"), feature = "burn"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "burn", feature = "tract"))]
 
 mod common;
 

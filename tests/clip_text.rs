@@ -3,7 +3,7 @@
 //! images -> region crops -> CLIP -> the mask each sentence picks, against the selection computed
 //! in Python by tools/make_clip_fixtures.py (`tests/fixtures/clip/text_selection.json`).
 
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "tract"))]
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! Bad inputs give clear errors, never panics, and leave the model usable.
 
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "tract"))]
 
 mod common;
 

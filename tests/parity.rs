@@ -2,7 +2,7 @@
 //! OpenCV, raw outputs with onnxruntime, detections and masks with the official FastSAM semantics
 //! and with ultralytics' predictor, prompt selections identical.
 
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "tract"))]
 
 mod common;
 

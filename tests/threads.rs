@@ -1,6 +1,6 @@
 //! The `threads` load option natively: tract on a pool gives exactly the single-thread outputs.
 
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "tract"))]
 
 mod common;
 

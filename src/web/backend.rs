@@ -100,6 +100,10 @@ pub struct Runner {
     /// Why the GPU failed, in the WebGPU build (which has no CPU to move to).
     #[cfg(not(feature = "tract"))]
     lost: RefCell<Option<String>>,
+    /// Loaded with backend "auto": in the WebGPU build, a GPU failure marks the runner as lost
+    /// and says where the CPU engine is (a "webgpu" model just reports the error).
+    #[cfg(not(feature = "tract"))]
+    auto: bool,
 }
 
 impl Runner {
@@ -170,6 +174,8 @@ impl Runner {
             on_change: RefCell::new(None),
             #[cfg(not(feature = "tract"))]
             lost: RefCell::new(None),
+            #[cfg(not(feature = "tract"))]
+            auto: false,
         }
     }
 
@@ -240,14 +246,15 @@ impl Runner {
         match active {
             #[cfg(feature = "burn")]
             Active::Gpu(engine) => {
-                let result = engine.infer_async(input).await.and_then(|raw| {
-                    check_outputs(&raw, self.input_size)?;
-                    Ok(raw)
-                });
+                // A failed GPU stays failed (a lost device does not come back).
                 #[cfg(not(feature = "tract"))]
                 if let Some(why) = self.lost.borrow().clone() {
                     return Err(lost_gpu(&why));
                 }
+                let result = engine.infer_async(input).await.and_then(|raw| {
+                    check_outputs(&raw, self.input_size)?;
+                    Ok(raw)
+                });
                 match result {
                     Ok(raw) => Ok(raw),
                     #[cfg(feature = "tract")]
@@ -256,11 +263,10 @@ impl Runner {
                         model.infer(input)
                     }
                     #[cfg(not(feature = "tract"))]
-                    Err(e) => match self.fall_back(&e.to_string()) {
+                    Err(e) if self.auto => match self.fall_back(&e.to_string()) {
                         Err(lost) => Err(lost),
                         Ok(never) => match never {},
                     },
-                    #[cfg(feature = "tract")]
                     Err(e) => Err(e),
                 }
             }
@@ -300,6 +306,11 @@ impl Runner {
     /// later run fail with an error saying where the CPU engine is.
     #[cfg(not(feature = "tract"))]
     pub fn fall_back(&self, why: &str) -> Result<std::convert::Infallible> {
+        if !self.auto {
+            return Err(Error::Inference(format!(
+                "the GPU failed ({why}) and this model was not loaded with backend \"auto\""
+            )));
+        }
         self.lost
             .borrow_mut()
             .get_or_insert_with(|| why.to_string());
@@ -341,14 +352,20 @@ async fn gpu_runner(
     // The bytes of an "auto" model are kept for a move to the CPU (the CPU build only).
     let keep =
         (cfg!(feature = "tract") && request == Request::Auto).then(|| Uint8Array::from(bytes));
-    Ok(Runner::new(
+    #[cfg_attr(feature = "tract", allow(unused_mut))]
+    let mut runner = Runner::new(
         Active::Gpu(Rc::new(engine)),
         size,
         input_size,
         tile,
         keep,
         None,
-    ))
+    );
+    #[cfg(not(feature = "tract"))]
+    {
+        runner.auto = request == Request::Auto;
+    }
+    Ok(runner)
 }
 
 #[cfg(not(feature = "burn"))]

@@ -110,7 +110,9 @@ impl TextRunner {
             match gpu_engine(&files, tokenizer.vocab_size()).await {
                 Ok(Ok(engine)) => {
                     active = Some(engine);
-                    keep = (request == Request::Auto).then(|| files.clone());
+                    // Kept for a move to the CPU, which only a build with tract can make.
+                    keep = (cfg!(feature = "tract") && request == Request::Auto)
+                        .then(|| files.clone());
                 }
                 Ok(Err(model_error)) => return Err(model_error),
                 Err(why) if request == Request::Auto => reason = Some(why),

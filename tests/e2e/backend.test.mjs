@@ -37,6 +37,13 @@ ${PICTURE_SCRIPT}
     worker.onbackendchange = (event) => changes.push(event);
     try {
       const model = await worker.load("/fixtures/tiny-640.onnx", { cache: false });
+      const clip = { image: "/clip/tiny-clip-image.onnx", text: "/clip/tiny-clip-text.onnx", vocab: "/clip/clip-bpe.txt.gz" };
+      // The WebGPU build has no CPU engine for CLIP.
+      const refusedText = await worker.loadTextEncoder(clip, { cache: false, backend: "cpu" }).then(
+        () => null,
+        (e) => e.message,
+      );
+      const text = await worker.loadTextEncoder(clip, { cache: false });
       const before = await (await worker.segment(window.picture())).everything();
       await new Promise((resolve) => {
         raw.addEventListener("message", ({ data }) => data.id === -1 && resolve(), { once: false });
@@ -44,8 +51,13 @@ ${PICTURE_SCRIPT}
       });
       const seg = await worker.segment(window.picture());
       const after = await seg.everything();
+      // The text encoder moved with the model.
+      const textAfter = (await seg.text("a red square")).masks.length;
       return {
         model,
+        refusedText,
+        text,
+        textAfter,
         after: worker.model,
         changes,
         areas: [before.masks.map((m) => m.area), after.masks.map((m) => m.area)],
@@ -124,10 +136,13 @@ describe("backend choice", () => {
       const r = await page.evaluate(() => window.loseGpu());
       assert.equal(r.error, undefined, JSON.stringify(r.error));
       assert.equal(r.model.build, "webgpu");
+      assert.match(r.refusedText, /WebGPU build, which has no CPU engine/);
+      assert.equal(r.text.backend, "webgpu");
+      assert.equal(r.textAfter, 1);
       assert.equal(r.after.build, "cpu");
       assert.equal(r.after.backend, "cpu");
       assert.equal(r.after.engine, "tract");
-      assert.match(r.after.fallbackReason, /WebGPU failed during a run, now on the CPU: .*simulated loss/);
+      assert.match(r.after.fallbackReason, /^WebGPU failed during a run \(simulated loss\); now on the CPU$/);
       assert.equal(r.changes.length, 1);
       assert.equal(r.changes[0].backend, "cpu");
       const [before, after] = r.areas;

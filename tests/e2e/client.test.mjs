@@ -224,17 +224,20 @@ describe("FastSamWorker from plain ES modules", () => {
         point: await catching(seg.points([[1000, 5]])),
         option: await catching(seg.boxes([[0, 0, 10, 10]], { mode: "sideways" })),
         image: await catching(worker.segment({ data: new Uint8Array(10), width: 5, height: 5 })),
+        // Refused by the worker before any download (no build knows this backend).
+        backend: await catching(worker.load("fixtures/no-such-model.onnx", { backend: "gpu" })),
         still: (await seg.points([[90, 85]])).masks.length,
       };
     });
     assert.deepEqual(
-      [r.point.error.code, r.option.error.code, r.image.error.code],
-      ["INVALID_PROMPT", "INVALID_OPTION", "INVALID_IMAGE"],
+      [r.point.error.code, r.option.error.code, r.image.error.code, r.backend.error.code],
+      ["INVALID_PROMPT", "INVALID_OPTION", "INVALID_IMAGE", "INVALID_OPTION"],
     );
     assert.ok(
-      [r.point, r.option, r.image].every(({ error }) => error.name === "FastSamError" && error.isError),
+      [r.point, r.option, r.image, r.backend].every(({ error }) => error.name === "FastSamError" && error.isError),
     );
     assert.match(r.point.error.message, /outside/);
+    assert.match(r.backend.error.message, /backend "gpu" is unknown/);
     assert.equal(r.still, 1);
   });
 
