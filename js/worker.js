@@ -435,6 +435,17 @@ const handlers = {
     return [segmentation(handle).proposals(k)];
   },
 
+  /**
+   * Testing aid: every later WebGPU device request of this worker rejects with `reason`, while
+   * `navigator.gpu.requestAdapter()` still gives an adapter (a GPU whose device fails to start).
+   */
+  simulateGpuStartFailure({ reason }) {
+    if (globalThis.GPUAdapter) {
+      GPUAdapter.prototype.requestDevice = () => Promise.reject(new Error(reason));
+    }
+    return [undefined];
+  },
+
   /** Testing aid: makes the WebGPU build's model behave as if its GPU had just failed. */
   simulateGpuFailure({ reason }) {
     try {

@@ -11,3 +11,5 @@ cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features
 # The one-engine builds the worker loads (scripts/build-wasm.sh): WebGPU alone, CPU alone.
 cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features burn -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features tract -- -D warnings
+# The Burn port natively on wgpu (examples/gpu_bench.rs, the real-GPU timings).
+cargo clippy --all-targets --features native-wgpu -- -D warnings

@@ -7,7 +7,7 @@
 
 mod wire;
 
-use wire::{Fields, WireError};
+use wire::{Fields, Value, WireError};
 
 use crate::error::{Error, Result};
 
@@ -111,145 +111,161 @@ pub fn decode(bytes: &[u8]) -> Result<ModelProto<'_>> {
 
 type Read<T> = std::result::Result<T, WireError>;
 
+/// Reads one message: `field` stores each `(number, value)` it knows into the message; the loop,
+/// the skipping of unknown fields and the first framing error are handled here.
+fn message<'a, T: Default>(
+    bytes: &'a [u8],
+    mut field: impl FnMut(&mut T, u32, Value<'a>) -> Read<()>,
+) -> Read<T> {
+    let mut out = T::default();
+    for item in Fields::new(bytes) {
+        let (number, value) = item?;
+        field(&mut out, number, value)?;
+    }
+    Ok(out)
+}
+
 fn model(bytes: &[u8]) -> Read<ModelProto<'_>> {
-    let mut out = ModelProto::default();
-    for field in Fields::new(bytes) {
-        match field? {
-            (7, v) => out.graph = Some(graph(v.bytes("ModelProto.graph")?)?),
-            (14, v) => out
+    message(bytes, |out: &mut ModelProto, number, v| {
+        match number {
+            7 => out.graph = Some(graph(v.bytes("ModelProto.graph")?)?),
+            14 => out
                 .metadata_props
                 .push(entry(v.bytes("ModelProto.metadata_props")?)?),
             _ => {}
         }
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
 fn entry(bytes: &[u8]) -> Read<StringStringEntryProto> {
-    let mut out = StringStringEntryProto::default();
-    for field in Fields::new(bytes) {
-        match field? {
-            (1, v) => out.key = v.string("metadata key")?,
-            (2, v) => out.value = v.string("metadata value")?,
+    message(bytes, |out: &mut StringStringEntryProto, number, v| {
+        match number {
+            1 => out.key = v.string("metadata key")?,
+            2 => out.value = v.string("metadata value")?,
             _ => {}
         }
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
 fn graph(bytes: &[u8]) -> Read<GraphProto<'_>> {
-    let mut out = GraphProto::default();
-    for field in Fields::new(bytes) {
-        match field? {
-            (1, v) => out.node.push(node(v.bytes("GraphProto.node")?)?),
-            (5, v) => out
+    message(bytes, |out: &mut GraphProto, number, v| {
+        match number {
+            1 => out.node.push(node(v.bytes("GraphProto.node")?)?),
+            5 => out
                 .initializer
                 .push(tensor(v.bytes("GraphProto.initializer")?)?),
-            (11, v) => out.input.push(value_info(v.bytes("GraphProto.input")?)?),
-            (12, v) => out.output.push(value_info(v.bytes("GraphProto.output")?)?),
+            11 => out.input.push(value_info(v.bytes("GraphProto.input")?)?),
+            12 => out.output.push(value_info(v.bytes("GraphProto.output")?)?),
             _ => {}
         }
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
 fn node(bytes: &[u8]) -> Read<NodeProto<'_>> {
-    let mut out = NodeProto::default();
-    for field in Fields::new(bytes) {
-        match field? {
-            (1, v) => out.input.push(v.string("NodeProto.input")?),
-            (2, v) => out.output.push(v.string("NodeProto.output")?),
-            (4, v) => out.op_type = v.string("NodeProto.op_type")?,
-            (5, v) => out
+    message(bytes, |out: &mut NodeProto, number, v| {
+        match number {
+            1 => out.input.push(v.string("NodeProto.input")?),
+            2 => out.output.push(v.string("NodeProto.output")?),
+            4 => out.op_type = v.string("NodeProto.op_type")?,
+            5 => out
                 .attribute
                 .push(attribute(v.bytes("NodeProto.attribute")?)?),
             _ => {}
         }
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
 fn attribute(bytes: &[u8]) -> Read<AttributeProto<'_>> {
-    let mut out = AttributeProto::default();
-    for field in Fields::new(bytes) {
-        match field? {
-            (1, v) => out.name = v.string("AttributeProto.name")?,
-            (5, v) => out.t = Some(tensor(v.bytes("AttributeProto.t")?)?),
+    message(bytes, |out: &mut AttributeProto, number, v| {
+        match number {
+            1 => out.name = v.string("AttributeProto.name")?,
+            5 => out.t = Some(tensor(v.bytes("AttributeProto.t")?)?),
             _ => {}
         }
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
 fn tensor(bytes: &[u8]) -> Read<TensorProto<'_>> {
-    let mut out = TensorProto::default();
     let mut ints = Vec::new();
-    for field in Fields::new(bytes) {
-        match field? {
-            (1, v) => v.ints_into(&mut out.dims, "TensorProto.dims")?,
-            (2, v) => out.data_type = v.int("TensorProto.data_type")? as i32,
-            (4, v) => v.floats_into(&mut out.float_data, "TensorProto.float_data")?,
-            (5, v) => v.ints_into(&mut ints, "TensorProto.int32_data")?,
-            (8, v) => out.name = v.string("TensorProto.name")?,
-            (9, v) => out.raw_data = v.bytes("TensorProto.raw_data")?,
-            (14, v) => out.data_location = Some(v.int("TensorProto.data_location")? as i32),
+    let mut out = message(bytes, |out: &mut TensorProto, number, v| {
+        match number {
+            1 => v.ints_into(&mut out.dims, "TensorProto.dims")?,
+            2 => out.data_type = v.int("TensorProto.data_type")? as i32,
+            4 => v.floats_into(&mut out.float_data, "TensorProto.float_data")?,
+            5 => v.ints_into(&mut ints, "TensorProto.int32_data")?,
+            8 => out.name = v.string("TensorProto.name")?,
+            9 => out.raw_data = v.bytes("TensorProto.raw_data")?,
+            14 => out.data_location = Some(v.int("TensorProto.data_location")? as i32),
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     out.int32_data = ints.into_iter().map(|v| v as i32).collect();
     Ok(out)
 }
 
 fn value_info(bytes: &[u8]) -> Read<ValueInfoProto> {
-    let mut out = ValueInfoProto::default();
-    for field in Fields::new(bytes) {
-        match field? {
-            (1, v) => out.name = v.string("ValueInfoProto.name")?,
-            (2, v) => {
-                // TypeProto: only `tensor_type` (1) describes a tensor.
-                for field in Fields::new(v.bytes("ValueInfoProto.type")?) {
-                    if let (1, t) = field? {
-                        tensor_type(t.bytes("TypeProto.tensor_type")?, &mut out)?;
-                    }
+    message(bytes, |out: &mut ValueInfoProto, number, v| {
+        match number {
+            1 => out.name = v.string("ValueInfoProto.name")?,
+            // TypeProto: only `tensor_type` (1) describes a tensor.
+            2 => {
+                let tensor = message(
+                    v.bytes("ValueInfoProto.type")?,
+                    |t: &mut Option<_>, n, v| {
+                        if n == 1 {
+                            *t = Some(tensor_type(v.bytes("TypeProto.tensor_type")?)?);
+                        }
+                        Ok(())
+                    },
+                )?;
+                if let Some((elem_type, dims)) = tensor {
+                    (out.elem_type, out.dims) = (Some(elem_type), dims);
                 }
             }
             _ => {}
         }
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
-/// `TypeProto.Tensor`: element type and shape.
-fn tensor_type(bytes: &[u8], out: &mut ValueInfoProto) -> Read<()> {
-    out.elem_type = Some(0);
-    for field in Fields::new(bytes) {
-        match field? {
-            (1, v) => out.elem_type = Some(v.int("TypeProto.Tensor.elem_type")? as i32),
-            (2, v) => {
-                out.dims.clear();
-                for dim in Fields::new(v.bytes("TypeProto.Tensor.shape")?) {
-                    if let (1, d) = dim? {
-                        out.dims.push(dimension(d.bytes("TensorShapeProto.dim")?)?);
-                    }
-                }
+/// `TypeProto.Tensor`: element type (0 when not given) and shape.
+fn tensor_type(bytes: &[u8]) -> Read<(i32, Vec<Option<i64>>)> {
+    message(bytes, |out: &mut (i32, Vec<Option<i64>>), number, v| {
+        match number {
+            1 => out.0 = v.int("TypeProto.Tensor.elem_type")? as i32,
+            2 => {
+                out.1 = message(
+                    v.bytes("TypeProto.Tensor.shape")?,
+                    |dims: &mut Vec<_>, n, d| {
+                        if n == 1 {
+                            dims.push(dimension(d.bytes("TensorShapeProto.dim")?)?);
+                        }
+                        Ok(())
+                    },
+                )?;
             }
             _ => {}
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// `TensorShapeProto.Dimension`: a positive `dim_value`, else unknown.
 fn dimension(bytes: &[u8]) -> Read<Option<i64>> {
-    let mut value = None;
-    for field in Fields::new(bytes) {
-        match field? {
-            (1, v) => value = Some(v.int("Dimension.dim_value")?).filter(|&d| d > 0),
-            (2, _) => value = None,
+    message(bytes, |value: &mut Option<i64>, number, v| {
+        match number {
+            1 => *value = Some(v.int("Dimension.dim_value")?).filter(|&d| d > 0),
+            2 => *value = None,
             _ => {}
         }
-    }
-    Ok(value)
+        Ok(())
+    })
 }
 
 #[cfg(test)]

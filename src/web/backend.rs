@@ -60,6 +60,20 @@ compile_error!(
 pub(super) const NO_CPU_ENGINE: &str = "this is fastsam-web's WebGPU build, which has no CPU engine: \
 use FastSamWorker (it switches to the CPU build by itself) or import fastsam-web/cpu";
 
+/// The WebGPU build's refusal of a load that needs the CPU: `backend: "cpu"` was asked for
+/// (`reason` `None`), or WebGPU is unusable for `reason`.
+#[cfg(not(feature = "tract"))]
+pub(super) fn no_cpu_engine(reason: Option<String>) -> Error {
+    match reason {
+        None => Error::InvalidOption(format!(
+            "backend \"cpu\" needs the CPU engine; {NO_CPU_ENGINE}"
+        )),
+        Some(why) => Error::Inference(format!(
+            "WebGPU is not available here ({why}); {NO_CPU_ENGINE}"
+        )),
+    }
+}
+
 /// tract on the CPU; in the threaded build, on the pool of workers when one was started.
 #[cfg(feature = "tract")]
 fn cpu_model(engine: TractEngine) -> Result<FastSam> {
@@ -145,14 +159,7 @@ impl Runner {
         #[cfg(not(feature = "tract"))]
         {
             drop(bytes);
-            Err(match reason {
-                None => Error::InvalidOption(format!(
-                    "backend \"cpu\" needs the CPU engine; {NO_CPU_ENGINE}"
-                )),
-                Some(why) => Error::Inference(format!(
-                    "WebGPU is not available here ({why}); {NO_CPU_ENGINE}"
-                )),
-            })
+            Err(no_cpu_engine(reason))
         }
     }
 
@@ -397,9 +404,27 @@ pub(super) async fn webgpu_device() -> std::result::Result<burn::tensor::Device,
         .graphics_api(burn::tensor::wgpu::WgpuBackend::WebGpu)
         .init_async()
         .await
-        .map_err(|e| format!("WebGPU initialisation failed: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "WebGPU initialisation failed: {}",
+                first_line(&e.to_string())
+            )
+        })?;
     DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
     Ok(device)
+}
+
+/// wgpu writes a rejected browser promise as `JsValue(Error: why\n<stack>)`: keeps `why`.
+#[cfg(feature = "burn")]
+fn first_line(error: &str) -> String {
+    let text = match error.split_once("JsValue(") {
+        Some((head, value)) => {
+            let value = value.strip_suffix(')').unwrap_or(value);
+            format!("{head}{}", value.strip_prefix("Error: ").unwrap_or(value))
+        }
+        None => error.to_string(),
+    };
+    text.lines().next().unwrap_or_default().to_string()
 }
 
 /// Checks `navigator.gpu.requestAdapter()` before Burn asks for a device, so a browser without
@@ -424,7 +449,7 @@ async fn require_adapter() -> std::result::Result<(), String> {
         .ok_or("navigator.gpu.requestAdapter() failed")?;
     let adapter = JsFuture::from(promise)
         .await
-        .map_err(|e| format!("navigator.gpu.requestAdapter() rejected: {e:?}"))?;
+        .map_err(|e| first_line(&format!("navigator.gpu.requestAdapter() rejected: {e:?}")))?;
     if adapter.is_null() || adapter.is_undefined() {
         return Err("the browser has WebGPU but no adapter (no usable GPU)".into());
     }

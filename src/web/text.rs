@@ -128,17 +128,7 @@ impl TextRunner {
             #[cfg(feature = "tract")]
             None => Active::Cpu(Rc::new(cpu_engine(&files, tokenizer.vocab_size())?)),
             #[cfg(not(feature = "tract"))]
-            None => {
-                use super::backend::NO_CPU_ENGINE;
-                return Err(match reason {
-                    None => Error::InvalidOption(format!(
-                        "backend \"cpu\" needs the CPU engine; {NO_CPU_ENGINE}"
-                    )),
-                    Some(why) => Error::Inference(format!(
-                        "WebGPU is not available here ({why}); {NO_CPU_ENGINE}"
-                    )),
-                });
-            }
+            None => return Err(super::backend::no_cpu_engine(reason)),
         };
         if active_engine(&active).context_length() != crate::clip::tokenizer::CONTEXT_LENGTH {
             return Err(Error::InvalidModel(format!(

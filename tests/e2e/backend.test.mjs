@@ -29,6 +29,24 @@ ${PICTURE_SCRIPT}
       worker.terminate();
     }
   };
+  /** Loads with \`options\` in a worker whose WebGPU device fails to start (testing aid of worker.js). */
+  window.deviceFails = async (options) => {
+    const raw = new Worker("/pkg/worker.js", { type: "module" });
+    const worker = new FastSamWorker({ worker: raw });
+    try {
+      await new Promise((resolve) => {
+        raw.addEventListener("message", ({ data }) => data.id === -1 && resolve());
+        raw.postMessage({ id: -1, type: "simulateGpuStartFailure", args: { reason: "simulated device failure" } });
+      });
+      const model = await worker.load("/fixtures/tiny-640.onnx", { cache: false, ...options });
+      const { masks } = await (await worker.segment(window.picture())).everything();
+      return { model, areas: masks.map((m) => m.area) };
+    } catch (e) {
+      return { error: { code: e.code, message: e.message } };
+    } finally {
+      worker.terminate();
+    }
+  };
   /** Loads with "auto", segments, fails the GPU (testing aid of worker.js), segments again. */
   window.loseGpu = async () => {
     const raw = new Worker("/pkg/worker.js", { type: "module" });
@@ -125,6 +143,32 @@ describe("backend choice", () => {
     const result = await inBrowser(server, { webgpu: false }, { backend: "webgpu" });
     assert.equal(result.error?.code, "INFERENCE_FAILED");
     assert.match(result.error.message, /"webgpu" is not available: .*no adapter/);
+  });
+
+  it("an adapter whose device fails to start: auto loads on the CPU build, webgpu rejects", async () => {
+    const browser = await launch({ webgpu: true });
+    try {
+      const page = await newPage(await browser.newContext());
+      await page.goto(`${server.origin}/`);
+      await page.waitForFunction(() => window.deviceFails !== undefined);
+      const auto = await page.evaluate(() => window.deviceFails({}));
+      assert.equal(auto.error, undefined, JSON.stringify(auto.error));
+      assert.equal(auto.model.build, "cpu");
+      assert.equal(auto.model.backend, "cpu");
+      // One readable line: wgpu's text of the rejected promise without its stack trace.
+      assert.equal(
+        auto.model.fallbackReason,
+        "WebGPU is not available here (WebGPU initialisation failed: Unable to request a wgpu device: simulated device failure); so on the CPU",
+      );
+      assert.ok(auto.areas.length > 0, "masks found");
+      const gpu = await page.evaluate(() => window.deviceFails({ backend: "webgpu" }));
+      assert.equal(gpu.error?.code, "INFERENCE_FAILED", JSON.stringify(gpu));
+      assert.match(gpu.error.message, /"webgpu" is not available: .*device: simulated device failure; use backend/);
+      assert.doesNotMatch(gpu.error.message, /\n/);
+      assert.deepEqual(page.pageErrors, []);
+    } finally {
+      await browser.close();
+    }
   });
 
   it("a GPU failure mid-session moves an auto model from the WebGPU build to the CPU build", async () => {
