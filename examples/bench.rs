@@ -7,6 +7,9 @@
 //! resolution masks), prompts on that segmentation, with points at the centres of the three best
 //! proposals (as `npm run bench` places them).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
 use fastsam_web::pipeline::postprocess;
@@ -38,16 +41,6 @@ fn time<T>(warmup: usize, runs: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
     )
 }
 
-fn read_png(path: &str) -> (Vec<u8>, u32, u32) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!(info.color_type, png::ColorType::Rgb, "expects an RGB PNG");
-    buf.truncate(info.buffer_size());
-    (buf, info.width, info.height)
-}
-
 fn crop(rgb: &[u8], w: u32, cw: u32, ch: u32) -> Vec<u8> {
     (0..ch as usize)
         .flat_map(|y| rgb[y * w as usize * 3..][..cw as usize * 3].iter().copied())
@@ -67,7 +60,7 @@ fn main() {
         }
     }
     let image = image.expect("--image PHOTO.png");
-    let (rgb, w, h) = read_png(&image);
+    let (rgb, w, h) = common::read_png_rgb(std::path::Path::new(&image));
     let photo = ImageView::new(&rgb, w, h, PixelFormat::Rgb).unwrap();
 
     println!("| what | median ms | min ms |\n|---|---:|---:|");

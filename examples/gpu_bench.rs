@@ -116,16 +116,6 @@ fn time<T>(warmup: usize, runs: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
     (ms(samples[samples.len() / 2]), ms(samples[0]))
 }
 
-fn read_png(path: &str) -> (Vec<u8>, u32, u32) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!(info.color_type, png::ColorType::Rgb, "expects an RGB PNG");
-    buf.truncate(info.buffer_size());
-    (buf, info.width, info.height)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut models, mut image, mut runs, mut warmup) = (Vec::new(), None, 20usize, 3usize);
@@ -146,7 +136,7 @@ fn main() {
         }
     }
     let image = image.expect("--image PHOTO.png");
-    let (rgb, w, h) = read_png(&image);
+    let (rgb, w, h) = common::read_png_rgb(std::path::Path::new(&image));
     let photo = ImageView::new(&rgb, w, h, PixelFormat::Rgb).unwrap();
     let options = SegmentOptions::default();
 

@@ -89,18 +89,23 @@ ${PICTURE_SCRIPT}
 </script>`;
 
 /** Runs `options` in a fresh browser launched with `launchOptions`. */
-async function inBrowser(server, launchOptions, options) {
+/** Opens PAGE in a fresh browser, returns what `use(page)` gives, checks the page logged no error. */
+async function withPage(server, launchOptions, use) {
   const browser = await launch(launchOptions);
   try {
     const page = await newPage(await browser.newContext());
     await page.goto(`${server.origin}/`);
-    await page.waitForFunction(() => window.run !== undefined);
-    const result = await page.evaluate((o) => window.run(o), options);
+    await page.waitForFunction(() => window.loseGpu !== undefined); // the last function PAGE defines
+    const result = await use(page);
     assert.deepEqual(page.pageErrors, []);
     return result;
   } finally {
     await browser.close();
   }
+}
+
+async function inBrowser(server, launchOptions, options) {
+  return withPage(server, launchOptions, (page) => page.evaluate((o) => window.run(o), options));
 }
 
 describe("backend choice", () => {
@@ -146,11 +151,7 @@ describe("backend choice", () => {
   });
 
   it("an adapter whose device fails to start: auto loads on the CPU build, webgpu rejects", async () => {
-    const browser = await launch({ webgpu: true });
-    try {
-      const page = await newPage(await browser.newContext());
-      await page.goto(`${server.origin}/`);
-      await page.waitForFunction(() => window.deviceFails !== undefined);
+    await withPage(server, { webgpu: true }, async (page) => {
       const auto = await page.evaluate(() => window.deviceFails({}));
       assert.equal(auto.error, undefined, JSON.stringify(auto.error));
       assert.equal(auto.model.build, "cpu");
@@ -165,39 +166,27 @@ describe("backend choice", () => {
       assert.equal(gpu.error?.code, "INFERENCE_FAILED", JSON.stringify(gpu));
       assert.match(gpu.error.message, /"webgpu" is not available: .*device: simulated device failure; use backend/);
       assert.doesNotMatch(gpu.error.message, /\n/);
-      assert.deepEqual(page.pageErrors, []);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it("a GPU failure mid-session moves an auto model from the WebGPU build to the CPU build", async () => {
-    const browser = await launch({ webgpu: true });
-    try {
-      const page = await newPage(await browser.newContext());
-      await page.goto(`${server.origin}/`);
-      await page.waitForFunction(() => window.loseGpu !== undefined);
-      const r = await page.evaluate(() => window.loseGpu());
-      assert.equal(r.error, undefined, JSON.stringify(r.error));
-      assert.equal(r.model.build, "webgpu");
-      assert.match(r.refusedText, /WebGPU build, which has no CPU engine/);
-      assert.equal(r.text.backend, "webgpu");
-      assert.equal(r.textAfter, 1);
-      assert.equal(r.after.build, "cpu");
-      assert.equal(r.after.backend, "cpu");
-      assert.equal(r.after.engine, "tract");
-      assert.match(r.after.fallbackReason, /^WebGPU failed during a run \(simulated loss\); now on the CPU$/);
-      assert.equal(r.changes.length, 1);
-      assert.equal(r.changes[0].backend, "cpu");
-      const [before, after] = r.areas;
-      assert.ok(before.length > 0, "masks found");
-      assert.equal(after.length, before.length, "same number of masks");
-      before.forEach((area, i) => {
-        assert.ok(Math.abs(area - after[i]) <= 0.01 * Math.max(area, after[i]), `mask ${i}: ${area} vs ${after[i]} px`);
-      });
-      assert.deepEqual(page.pageErrors, []);
-    } finally {
-      await browser.close();
-    }
+    const r = await withPage(server, { webgpu: true }, (page) => page.evaluate(() => window.loseGpu()));
+    assert.equal(r.error, undefined, JSON.stringify(r.error));
+    assert.equal(r.model.build, "webgpu");
+    assert.match(r.refusedText, /WebGPU build, which has no CPU engine/);
+    assert.equal(r.text.backend, "webgpu");
+    assert.equal(r.textAfter, 1);
+    assert.equal(r.after.build, "cpu");
+    assert.equal(r.after.backend, "cpu");
+    assert.equal(r.after.engine, "tract");
+    assert.match(r.after.fallbackReason, /^WebGPU failed during a run \(simulated loss\); now on the CPU$/);
+    assert.equal(r.changes.length, 1);
+    assert.equal(r.changes[0].backend, "cpu");
+    const [before, after] = r.areas;
+    assert.ok(before.length > 0, "masks found");
+    assert.equal(after.length, before.length, "same number of masks");
+    before.forEach((area, i) => {
+      assert.ok(Math.abs(area - after[i]) <= 0.01 * Math.max(area, after[i]), `mask ${i}: ${area} vs ${after[i]} px`);
+    });
   });
 });
