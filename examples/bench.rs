@@ -10,8 +10,6 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::time::{Duration, Instant};
-
 use fastsam_web::pipeline::postprocess;
 use fastsam_web::{
     BoxMode, FastSam, ImageView, MaskResolution, PixelFormat, PointMode, SegmentOptions,
@@ -19,27 +17,6 @@ use fastsam_web::{
 
 /// A labelled piece of work to time.
 type Job<'a> = Box<dyn Fn() + 'a>;
-
-fn stats(mut samples: Vec<Duration>) -> (f64, f64) {
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    (ms(samples[samples.len() / 2]), ms(samples[0]))
-}
-
-fn time<T>(warmup: usize, runs: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
-    for _ in 0..warmup {
-        std::hint::black_box(f());
-    }
-    stats(
-        (0..runs)
-            .map(|_| {
-                let t = Instant::now();
-                std::hint::black_box(f());
-                t.elapsed()
-            })
-            .collect(),
-    )
-}
 
 fn crop(rgb: &[u8], w: u32, cw: u32, ch: u32) -> Vec<u8> {
     (0..ch as usize)
@@ -68,13 +45,13 @@ fn main() {
     for path in &models {
         let model = FastSam::from_onnx(&std::fs::read(path).unwrap()).unwrap();
         let (_, input) = model.preprocess(&photo);
-        let (med, min) = time(2, runs, || model.infer(&input).unwrap());
+        let (med, min) = common::time_ms(2, runs, || model.infer(&input).unwrap());
         let name = std::path::Path::new(path)
             .file_name()
             .unwrap()
             .to_string_lossy();
         println!("| tract inference, {name} ({w}x{h} photo) | {med:.1} | {min:.1} |");
-        let (med, min) = time(2, runs, || model.preprocess(&photo));
+        let (med, min) = common::time_ms(2, runs, || model.preprocess(&photo));
         println!(
             "| letterbox {w}x{h} -> {} | {med:.2} | {min:.2} |",
             model.input_size()
@@ -95,11 +72,11 @@ fn main() {
     };
     let seg = postprocess(&raw, &lb, &full);
     let n = seg.len();
-    let (med, min) = time(1, runs, || postprocess(&raw, &lb, &full));
+    let (med, min) = common::time_ms(1, runs, || postprocess(&raw, &lb, &full));
     println!(
         "| post-processing: NMS + {n} full-resolution masks at {cw}x{ch} | {med:.1} | {min:.1} |"
     );
-    let (med, min) = time(1, runs, || postprocess(&raw, &lb, &low));
+    let (med, min) = common::time_ms(1, runs, || postprocess(&raw, &lb, &low));
     println!(
         "| post-processing, low-resolution masks ({}x{}) | {med:.1} | {min:.1} |",
         lb.new_width, lb.new_height
@@ -176,7 +153,7 @@ fn main() {
         ("proposals (top 100)", Box::new(|| drop(seg.proposals(100)))),
     ];
     for (label, f) in rows {
-        let (med, min) = time(2, prompt_runs, &f);
+        let (med, min) = common::time_ms(2, prompt_runs, &f);
         println!("| {label}, {n} masks at {cw}x{ch} | {med:.2} | {min:.2} |");
     }
 }

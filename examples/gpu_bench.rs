@@ -1,13 +1,16 @@
-//! GPU timings of the Burn port natively on wgpu (Vulkan where a GPU driver exists): the network
-//! run (input upload, every layer, both outputs read back) and a whole `segment()` (letterbox,
-//! network, NMS and full-resolution masks on the CPU), median and min of N runs after warm-up.
+//! GPU timings of the Burn port natively on wgpu (Vulkan where a GPU driver exists), median and min
+//! of N runs after warm-up: the network run (input upload, every layer, both outputs read back),
+//! post-processing with the masks assembled on the CPU and on the GPU
+//! (`pipeline::device_masks`), and a whole segmentation (letterbox, network, NMS, full-resolution
+//! masks) each way.
 //!
 //! `cargo run --release --no-default-features --features native-wgpu --example gpu_bench --
 //!     MODEL.onnx [MODEL.onnx ...] --image PHOTO.png [--runs 20] [--warmup 3]`
 //!
 //! With `--check`, each model also runs once on Burn's CPU backend (`flex`) and the GPU's raw
 //! outputs and masks are compared with it: boxes relative to the input size, scores, mask
-//! coefficients and prototypes absolute, masks by IoU. The run fails where a bound is missed.
+//! coefficients and prototypes absolute, masks by IoU; and the GPU's mask assembly is compared with
+//! the CPU assembly of the same outputs. The run fails where a bound is missed.
 //!
 //! `tools/gpu_bench.sh` runs it on a lent GPU machine with full-size FastSAM-s/x files made by
 //! `tools/bench_skeleton.py`. The first run of each model is printed on its own: it compiles the
@@ -18,9 +21,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::time_ms;
 use fastsam_web::engine::burn::BurnEngine;
 use fastsam_web::engine::{Engine, RawOutputs};
-use fastsam_web::pipeline::postprocess;
+use fastsam_web::pipeline::{Letterbox, postprocess};
 use fastsam_web::{FastSam, ImageView, PixelFormat, SegmentOptions, Segmentation};
 
 /// Bounds of `--check`, those of the native Burn-vs-tract tests on full-size models
@@ -100,20 +104,28 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Median and min in milliseconds of `runs` timed calls after `warmup` untimed ones.
-fn time<T>(warmup: usize, runs: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
-    for _ in 0..warmup {
-        std::hint::black_box(f());
+/// Compares masks assembled on the GPU with the CPU assembly of the same outputs (same detections
+/// in the same order); returns whether every mask IoU holds the bound.
+fn check_assembly(label: &str, gpu: &Segmentation, cpu: &Segmentation) -> bool {
+    let same = gpu.len() == cpu.len()
+        && gpu
+            .instances()
+            .iter()
+            .zip(cpu.instances())
+            .all(|(g, c)| g.anchor == c.anchor && g.bbox == c.bbox);
+    let (mut worst, mut differing) = (1f64, 0u64);
+    for (g, c) in gpu.instances().iter().zip(cpu.instances()) {
+        worst = worst.min(g.mask.iou(&c.mask));
+        differing += g.mask.area() + c.mask.area() - 2 * g.mask.intersection(&c.mask);
     }
-    let mut samples: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            std::hint::black_box(f());
-            t.elapsed()
-        })
-        .collect();
-    samples.sort();
-    (ms(samples[samples.len() / 2]), ms(samples[0]))
+    let ok = same && worst >= MASK_IOU;
+    println!(
+        "| {label} | masks assembled on the GPU vs on the CPU: {} vs {} detections, worst mask IoU {worst:.5}, {differing} pixels differ | {} | |",
+        gpu.len(),
+        cpu.len(),
+        if ok { "ok" } else { "FAILED" }
+    );
+    ok
 }
 
 fn main() {
@@ -160,27 +172,53 @@ fn main() {
             FastSam::with_engine(Box::new(flex.unwrap()))
         });
         drop(bytes);
-        let model = FastSam::with_engine(Box::new(engine));
-        let (lb, input) = model.preprocess(&photo);
+        let (lb, input) = {
+            let lb = Letterbox::new(w, h, size);
+            let input = lb.apply(&photo);
+            (lb, input)
+        };
 
         let t = Instant::now();
-        let raw = model.infer(&input).unwrap();
+        let raw = engine.infer(&input).unwrap();
         let first = ms(t.elapsed());
         println!("| {label} | load weights onto the GPU | {load:.0} | |");
         println!("| {label} | first network run (shader compilation, autotune) | {first:.0} | |");
 
-        let (med, min) = time(warmup, runs, || model.infer(&input).unwrap());
+        let (med, min) = time_ms(warmup, runs, || engine.infer(&input).unwrap());
         println!(
             "| {label} | network run: upload, forward, both outputs read back | {med:.2} | {min:.2} |"
         );
         let masks = postprocess(&raw, &lb, &options).len();
-        let (med, min) = time(1, runs, || postprocess(&raw, &lb, &options));
+        let (med, min) = time_ms(1, runs, || postprocess(&raw, &lb, &options));
         println!(
             "| {label} | post-processing on the CPU: NMS + {masks} masks at {w}x{h} | {med:.2} | {min:.2} |"
         );
-        let (med, min) = time(1, runs, || model.segment(&photo, &options).unwrap());
-        println!("| {label} | whole segment() of the {w}x{h} photo | {med:.2} | {min:.2} |");
-        assert!(model.engine_name() == "burn-wgpu");
+        let (med, min) = time_ms(1, runs, || {
+            let input = Letterbox::new(w, h, size).apply(&photo);
+            postprocess(&engine.infer(&input).unwrap(), &lb, &options)
+        });
+        println!("| {label} | whole segmentation, masks on the CPU | {med:.2} | {min:.2} |");
+
+        let (med, min) = time_ms(1, runs, || engine.run_on_device(&input).unwrap());
+        println!(
+            "| {label} | network run: upload, forward, output0 read back | {med:.2} | {min:.2} |"
+        );
+        let run = engine.run_on_device(&input).unwrap();
+        let (med, min) = time_ms(1, runs, || run.segment(&lb, &options).unwrap());
+        println!(
+            "| {label} | post-processing with the masks on the GPU: NMS + {masks} masks at {w}x{h}, bits read back | {med:.2} | {min:.2} |"
+        );
+        let (med, min) = time_ms(1, runs, || {
+            let input = Letterbox::new(w, h, size).apply(&photo);
+            let run = engine.run_on_device(&input).unwrap();
+            run.segment(&lb, &options).unwrap()
+        });
+        println!("| {label} | whole segmentation, masks on the GPU | {med:.2} | {min:.2} |");
+        all_ok &= check_assembly(
+            &label,
+            &run.segment(&lb, &options).unwrap(),
+            &postprocess(&raw, &lb, &options),
+        );
         if let Some(cpu) = cpu {
             let t = Instant::now();
             let reference = cpu.infer(&input).unwrap();

@@ -207,9 +207,9 @@ export class WorkerSegmentation {
   readonly length: number;
   /** Letterboxing time, ms. */
   readonly preprocessMs: number;
-  /** Network time, ms. */
+  /** Network time, ms (on WebGPU with `maskAssembly: "gpu"`, with only `output0` read back). */
   readonly inferenceMs: number;
-  /** NMS and mask assembly time, ms. */
+  /** NMS and mask assembly time (on the GPU or the CPU), ms. */
   readonly postprocessMs: number;
   /** Every mask, largest first, without bitmaps, and all of them drawn as one overlay. */
   everything(options?: { overlay?: OverlayOptions }): Promise<EverythingResult>;

@@ -103,13 +103,18 @@ function backendOf(model) {
   return info;
 }
 
+/** A `FastSamError` with code `INVALID_OPTION`, as the wasm module raises for a bad option. */
+function invalidOption(message) {
+  const error = new Error(message);
+  error.name = "FastSamError";
+  error.code = "INVALID_OPTION";
+  return error;
+}
+
 /** Rejects a `backend` option the builds do not know, before anything is downloaded. */
 function checkBackend(backend) {
   if (backend !== undefined && !["auto", "webgpu", "cpu"].includes(backend)) {
-    const error = new Error(`backend "${backend}" is unknown; use "auto", "webgpu" or "cpu"`);
-    error.name = "FastSamError";
-    error.code = "INVALID_OPTION";
-    throw error;
+    throw invalidOption(`backend "${backend}" is unknown; use "auto", "webgpu" or "cpu"`);
   }
 }
 
@@ -302,6 +307,12 @@ const handlers = {
       const { cache, ...textOptions } = options;
       const cacheName = cache === false ? null : typeof cache === "string" ? cache : DEFAULT_CACHE;
       const onProgress = (info) => self.postMessage({ id, progress: info });
+      // Refused before anything is downloaded.
+      if (model.build === "webgpu" && textOptions.backend === "cpu") {
+        throw invalidOption(
+          'The model runs on the WebGPU build, which has no CPU engine: load the model with backend "cpu" to run the text encoder on the CPU',
+        );
+      }
       const files = {};
       /** Downloads to cache once the encoder has loaded (a refused file is not kept). */
       const toStore = [];
@@ -319,11 +330,6 @@ const handlers = {
         signal.throwIfAborted();
       }
       onProgress({ status: "compiling", file: "text encoder" });
-      if (model.build === "webgpu" && textOptions.backend === "cpu") {
-        throw new Error(
-          'The model runs on the WebGPU build, which has no CPU engine: load the model with backend "cpu" to run the text encoder on the CPU',
-        );
-      }
       // A new encoder replaces the kept one (and a GPU move must not reload the old one first).
       const previous = textSource;
       textSource = null;

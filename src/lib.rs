@@ -35,7 +35,7 @@ pub mod web;
 pub use error::{Error, Result};
 pub use image::{ImageView, PixelFormat};
 pub use mask::Mask;
-pub use pipeline::{MaskResolution, SegmentOptions, Semantics};
+pub use pipeline::{MaskAssembly, MaskResolution, SegmentOptions, Semantics};
 pub use prompt::{BoxMode, PointMode, Selection};
 pub use render::{OverlayStyle, render_overlay};
 pub use segmentation::{Instance, Segmentation};

@@ -13,8 +13,9 @@ use burn::tensor::Device;
 use common::*;
 use fastsam_web::engine::RawOutputs;
 use fastsam_web::engine::burn::BurnEngine;
+use fastsam_web::pipeline::device_masks::DeviceMasks;
 use fastsam_web::pipeline::letterbox::Letterbox;
-use fastsam_web::pipeline::postprocess;
+use fastsam_web::pipeline::{finish, postprocess};
 use fastsam_web::{
     BoxMode, FastSam, ImageView, MaskResolution, PixelFormat, PointMode, SegmentOptions,
     Segmentation, Selection, Semantics,
@@ -295,4 +296,114 @@ fn weights_report_the_scale_and_reject_wrong_models() {
         let err = BurnEngine::from_onnx(&bytes, None, Device::flex(), "burn-flex").unwrap_err();
         assert_eq!(err.code(), "INVALID_MODEL", "{bad}: {err}");
     }
+}
+
+/// Masks assembled on the device (`DeviceRun::segment`, here Burn's `flex` backend) against the
+/// CPU assembly of the same network outputs, for both semantics and both mask resolutions: the
+/// same detections in the same order, every mask IoU >= 0.99 (the logits' matrix product sums in
+/// another order, so a pixel whose logit is within float noise of 0 may flip), and the same prompt
+/// selections.
+#[test]
+fn device_mask_assembly_matches_the_cpu_assembly() {
+    let (cases, runs) = runs();
+    let mut engines: HashMap<String, BurnEngine> = HashMap::new();
+    let (mut masks, mut pixels, mut differing) = (0usize, 0u64, 0u64);
+    for (c, r) in cases.iter().zip(runs) {
+        let engine = engines.entry(c.case.model.clone()).or_insert_with(|| {
+            let bytes = std::fs::read(c.path(&c.case.model)).unwrap();
+            BurnEngine::from_onnx(&bytes, None, Device::flex(), "burn-flex").unwrap()
+        });
+        let (rgb, w, h) = read_png_rgb(&c.path(&c.case.image));
+        let image = ImageView::new(&rgb, w, h, PixelFormat::Rgb).unwrap();
+        let input = r.letterbox.apply(&image);
+        let run = engine.run_on_device(&input).unwrap();
+        for semantics in [Semantics::Official, Semantics::Ultralytics] {
+            for mask_resolution in [MaskResolution::Full, MaskResolution::Low] {
+                let name = format!("{} ({semantics:?}, {mask_resolution:?})", r.name);
+                let options = SegmentOptions {
+                    conf: c.case.conf,
+                    iou: c.case.iou,
+                    max_det: c.case.max_det,
+                    semantics,
+                    mask_resolution,
+                    ..SegmentOptions::default()
+                };
+                let device = run.segment(&r.letterbox, &options).unwrap();
+                let cpu = postprocess(&r.burn, &r.letterbox, &options);
+                // Small budgets: many chunks (some of one mask), read back in many batches.
+                let placed = run.place(&r.letterbox, &options);
+                let mut small =
+                    DeviceMasks::new(run.prototypes().clone(), &placed, &r.letterbox, &options)
+                        .with_budget(20_000, 4096);
+                let mut batches = 0;
+                while let Some(batch) = small.next_batch() {
+                    small.accept(batch.execute()).unwrap();
+                    batches += 1;
+                }
+                assert!(batches > 1, "{name}: one batch");
+                let small = small.finish().unwrap();
+                let small = finish(placed.clone(), small, &r.letterbox, &options);
+                assert_eq!(
+                    small.instances(),
+                    device.instances(),
+                    "{name}: chunking changed masks"
+                );
+                assert_eq!(device.len(), cpu.len(), "{name}: detections");
+                assert!(!cpu.is_empty(), "{name}: no detections");
+                for (d, c) in device.instances().iter().zip(cpu.instances()) {
+                    assert_eq!(
+                        (d.bbox, d.score, d.anchor),
+                        (c.bbox, c.score, c.anchor),
+                        "{name}"
+                    );
+                    let iou = d.mask.iou(&c.mask);
+                    assert!(
+                        iou >= MASK_IOU,
+                        "{name}: anchor {} mask IoU {iou}",
+                        c.anchor
+                    );
+                    masks += 1;
+                    pixels += c.mask.area();
+                    differing += d.mask.area() + c.mask.area() - 2 * d.mask.intersection(&c.mask);
+                }
+                assert_eq!(device.everything(), cpu.everything(), "{name}: everything");
+                for p in &c.case.prompts {
+                    match p {
+                        PromptRef::Points { points, labels, .. } => {
+                            for mode in [PointMode::Merged, PointMode::PerPoint, PointMode::Select]
+                            {
+                                let d = device.points(points, labels, mode).unwrap();
+                                let c = cpu.points(points, labels, mode).unwrap();
+                                assert_eq!(d.len(), c.len(), "{name}: points {mode:?}");
+                                for (d, c) in d.iter().zip(&c) {
+                                    match (d, c) {
+                                        (Selection::Instance(d), Selection::Instance(c)) => {
+                                            assert_eq!(d, c, "{name}: points {mode:?}")
+                                        }
+                                        (
+                                            Selection::Merged { mask: d, .. },
+                                            Selection::Merged { mask: c, .. },
+                                        ) => assert!(d.iou(c) >= MASK_IOU, "{name}: points"),
+                                        other => panic!("{name}: points {mode:?}: {other:?}"),
+                                    }
+                                }
+                            }
+                        }
+                        PromptRef::Boxes { boxes, .. } => {
+                            for mode in [BoxMode::Official, BoxMode::Ultralytics] {
+                                assert_eq!(
+                                    device.boxes(boxes, mode).unwrap(),
+                                    cpu.boxes(boxes, mode).unwrap(),
+                                    "{name}: boxes {mode:?}"
+                                );
+                            }
+                        }
+                        PromptRef::Everything { .. } => {}
+                    }
+                }
+            }
+        }
+    }
+    println!("device vs CPU mask assembly: {masks} masks, {pixels} pixels, {differing} differ");
+    assert!(masks > 100, "only {masks} masks compared");
 }

@@ -11,6 +11,10 @@
 // times the text prompt on the last segmentation: loading CLIP, the first `text()` (every mask's
 // region through the image encoder) and a further sentence (the text encoder only).
 //
+// `--mask-assembly gpu|cpu` passes `maskAssembly` to `segment()` (default: the package's, "gpu");
+// post-processing time (`seg.postprocessMs`: NMS and masks, on the GPU with their readback) is
+// reported beside the model run time.
+//
 // SwiftShader (the only WebGPU adapter on machines without a GPU) is a correctness device: its
 // times say nothing about a real GPU.
 import { readFileSync, readdirSync } from "node:fs";
@@ -29,6 +33,7 @@ function parseArgs(argv) {
     backends: ["webgpu", "cpu"],
     runs: 3,
     clip: null,
+    maskAssembly: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => argv[++i];
@@ -37,6 +42,7 @@ function parseArgs(argv) {
     else if (argv[i] === "--backends") args.backends = next().split(",");
     else if (argv[i] === "--runs") args.runs = Number(next());
     else if (argv[i] === "--clip") args.clip = next();
+    else if (argv[i] === "--mask-assembly") args.maskAssembly = next();
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!args.models.length) throw new Error("--models a.onnx [b.onnx ...] is required");
@@ -49,7 +55,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>run</title><link rel="
   const wasm = await init();
   const memory = () => wasm.memory.buffer.byteLength;
   const fetchBytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
-  window.measure = async ({ model, image, backend, runs, clip }) => {
+  window.measure = async ({ model, image, backend, runs, clip, maskAssembly }) => {
     const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
     const bitmap = await createImageBitmap(await (await fetch(image)).blob());
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
@@ -61,6 +67,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>run</title><link rel="
     const loadMs = performance.now() - t0;
     const afterLoad = memory();
     const times = [];
+    const post = [];
     let masks = 0;
     let text = null;
     for (let i = 0; i <= runs; i++) {
@@ -73,8 +80,9 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>run</title><link rel="
         await fastsam.loadTextEncoder(files, { backend });
         clipLoadMs = performance.now() - t;
       }
-      const seg = await fastsam.segment(pixels);
+      const seg = await fastsam.segment(pixels, maskAssembly ? { maskAssembly } : undefined);
       if (i > 0) times.push(seg.inferenceMs);
+      if (i > 0) post.push(seg.postprocessMs);
       masks = seg.length;
       if (clip && i === runs) {
         const t2 = performance.now();
@@ -89,7 +97,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>run</title><link rel="
       }
       seg.free();
     }
-    const result = { backend: fastsam.backend, engine: fastsam.engine, loadMs, times, masks,
+    const result = { backend: fastsam.backend, engine: fastsam.engine, loadMs, times, post, masks,
       wasmAfterLoad: afterLoad, wasmAfterRuns: memory(), text };
     fastsam.free();
     return result;
@@ -140,6 +148,7 @@ try {
           backend,
           runs: args.runs,
           clip: args.clip ? "/clip/" : null,
+          maskAssembly: args.maskAssembly,
         });
         const pid = browser.process?.()?.pid;
         const row = {
@@ -147,12 +156,14 @@ try {
           ...r,
           medianMs: median(r.times),
           minMs: Math.min(...r.times),
+          postprocessMedianMs: median(r.post),
           gpuProcessPeak: backend === "cpu" ? null : gpuProcessPeak(pid),
         };
         rows.push(row);
         console.log(
           `${row.model} ${row.backend}/${row.engine}: median ${row.medianMs.toFixed(0)} ms, min ${row.minMs.toFixed(0)} ms ` +
-            `(${args.runs} runs after 1 warm-up, ${row.masks} masks); load ${row.loadMs.toFixed(0)} ms; ` +
+            `(${args.runs} runs after 1 warm-up, ${row.masks} masks); post-processing median ` +
+            `${row.postprocessMedianMs.toFixed(0)} ms (masks on the ${args.maskAssembly ?? "gpu"} when on WebGPU); load ${row.loadMs.toFixed(0)} ms; ` +
             `wasm memory ${mb(row.wasmAfterLoad)} after load, ${mb(row.wasmAfterRuns)} after the runs; ` +
             `GPU process peak ${mb(row.gpuProcessPeak)}`,
         );

@@ -12,7 +12,7 @@ use crate::mask::{Mask, MaskBuilder};
 
 /// How prototype logits reach the mask frame.
 #[derive(Debug, Clone)]
-enum Stages {
+pub(crate) enum Stages {
     /// The official FastSAM (ultralytics 8.0.x `process_mask_native`): crop the padding off the
     /// prototype grid (truncating), one bilinear resize to the frame.
     Single {
@@ -33,27 +33,29 @@ enum Stages {
     },
 }
 
-/// Turns detections (coefficients + box) into masks over one frame.
+/// The geometry of mask assembly, independent of where it runs: which prototype cells are read and
+/// the bilinear taps that take them to a `frame_width` x `frame_height` frame.
 #[derive(Debug, Clone)]
-pub struct MaskAssembler<'a> {
-    raw: &'a RawOutputs,
-    frame_width: usize,
-    frame_height: usize,
-    stages: Stages,
+pub struct MaskPlan {
+    pub(crate) frame_width: usize,
+    pub(crate) frame_height: usize,
+    pub(crate) stages: Stages,
 }
 
-impl<'a> MaskAssembler<'a> {
-    /// The official assembly for an `image_width` x `image_height` image, producing masks over a
-    /// `frame_width` x `frame_height` frame (the image itself for full-resolution "retina" masks, the
-    /// letterbox content size for low-resolution ones).
+impl MaskPlan {
+    /// The official assembly of a `proto_width` x `proto_height` prototype grid for an
+    /// `image_width` x `image_height` image, producing masks over a `frame_width` x `frame_height`
+    /// frame (the image itself for full-resolution "retina" masks, the letterbox content size for
+    /// low-resolution ones).
     pub fn official(
-        raw: &'a RawOutputs,
+        proto_height: usize,
+        proto_width: usize,
         image_width: u32,
         image_height: u32,
         frame_width: u32,
         frame_height: u32,
     ) -> Self {
-        let (mh, mw) = (raw.proto_height as f64, raw.proto_width as f64);
+        let (mh, mw) = (proto_height as f64, proto_width as f64);
         let gain = f64::min(mh / image_height as f64, mw / image_width as f64);
         let pad_w = (mw - image_width as f64 * gain) / 2.0;
         let pad_h = (mh - image_height as f64 * gain) / 2.0;
@@ -63,7 +65,6 @@ impl<'a> MaskAssembler<'a> {
         let x = Taps::new(cols.len(), frame_width as usize, None);
         let y = Taps::new(rows.len(), frame_height as usize, None);
         Self {
-            raw,
             frame_width: frame_width as usize,
             frame_height: frame_height as usize,
             stages: Stages::Single { rows, cols, x, y },
@@ -71,8 +72,13 @@ impl<'a> MaskAssembler<'a> {
     }
 
     /// Ultralytics 8.4's assembly (full-resolution masks only).
-    pub fn ultralytics(raw: &'a RawOutputs, image_width: u32, image_height: u32) -> Self {
-        let (mh, mw) = (raw.proto_height, raw.proto_width);
+    pub fn ultralytics(
+        proto_height: usize,
+        proto_width: usize,
+        image_width: u32,
+        image_height: u32,
+    ) -> Self {
+        let (mh, mw) = (proto_height, proto_width);
         let (h, w) = (image_height as f64, image_width as f64);
         let content = |side: f64, gain: f64| ((side * gain).round_ties_even() as i64).max(1);
         let gain = f64::min(4.0 * mh as f64 / h, 4.0 * mw as f64 / w);
@@ -89,7 +95,6 @@ impl<'a> MaskAssembler<'a> {
         let x = Taps::new(cw, image_width as usize, None);
         let y = Taps::new(ch, image_height as usize, None);
         Self {
-            raw,
             frame_width: image_width as usize,
             frame_height: image_height as usize,
             stages: Stages::Double {
@@ -103,15 +108,64 @@ impl<'a> MaskAssembler<'a> {
         }
     }
 
+    /// Frame pixels `(columns, rows)` that `bbox` (frame pixels) keeps: `x1 <= col < x2`,
+    /// `y1 <= row < y2`.
+    pub fn box_span(&self, bbox: &[f32; 4]) -> (Range<usize>, Range<usize>) {
+        (
+            pixel_span(bbox[0], bbox[2], self.frame_width),
+            pixel_span(bbox[1], bbox[3], self.frame_height),
+        )
+    }
+}
+
+/// Turns detections (coefficients + box) into masks over one frame, on the CPU.
+#[derive(Debug, Clone)]
+pub struct MaskAssembler<'a> {
+    raw: &'a RawOutputs,
+    plan: MaskPlan,
+}
+
+impl<'a> MaskAssembler<'a> {
+    /// Assembles masks from `raw`'s prototypes as `plan` says.
+    pub fn new(raw: &'a RawOutputs, plan: MaskPlan) -> Self {
+        Self { raw, plan }
+    }
+
+    /// The official assembly (see [`MaskPlan::official`]).
+    pub fn official(
+        raw: &'a RawOutputs,
+        image_width: u32,
+        image_height: u32,
+        frame_width: u32,
+        frame_height: u32,
+    ) -> Self {
+        let plan = MaskPlan::official(
+            raw.proto_height,
+            raw.proto_width,
+            image_width,
+            image_height,
+            frame_width,
+            frame_height,
+        );
+        Self::new(raw, plan)
+    }
+
+    /// Ultralytics 8.4's assembly (full-resolution masks only).
+    pub fn ultralytics(raw: &'a RawOutputs, image_width: u32, image_height: u32) -> Self {
+        let plan =
+            MaskPlan::ultralytics(raw.proto_height, raw.proto_width, image_width, image_height);
+        Self::new(raw, plan)
+    }
+
     /// The mask of one detection: `coefficients` against the prototypes, kept where `x1 <= col < x2`
     /// and `y1 <= row < y2` for `bbox` in frame pixels, thresholded at logit > 0.
     pub fn mask(&self, coefficients: &[f32], bbox: &[f32; 4]) -> Mask {
-        let xs = pixel_span(bbox[0], bbox[2], self.frame_width);
-        let ys = pixel_span(bbox[1], bbox[3], self.frame_height);
-        let mut builder = MaskBuilder::new(self.frame_width as u32, self.frame_height as u32);
+        let (xs, ys) = self.plan.box_span(bbox);
+        let frame = (self.plan.frame_width as u32, self.plan.frame_height as u32);
+        let mut builder = MaskBuilder::new(frame.0, frame.1);
         let mut threshold =
             |y: usize, row: &[f32]| push_positive_runs(&mut builder, y, xs.start, row);
-        match &self.stages {
+        match &self.plan.stages {
             Stages::Single { rows, cols, x, y } => {
                 let (sx, sy) = (x.source_span(&xs), y.source_span(&ys));
                 let logits =
@@ -194,7 +248,7 @@ pub fn pixel_span(lo: f32, hi: f32, len: usize) -> Range<usize> {
     a..b.max(a)
 }
 
-fn shift(r: &Range<usize>, by: usize) -> Range<usize> {
+pub(crate) fn shift(r: &Range<usize>, by: usize) -> Range<usize> {
     r.start + by..r.end + by
 }
 

@@ -1,7 +1,10 @@
 //! Pre- and post-processing around the network: letterbox in, detections and masks out.
 
+pub mod bits;
 pub mod boxes;
 pub mod decode;
+#[cfg(feature = "burn")]
+pub mod device_masks;
 pub mod interpolate;
 pub mod letterbox;
 pub mod masks;
@@ -13,7 +16,7 @@ use crate::mask::Mask;
 use crate::segmentation::{Instance, Segmentation};
 use boxes::{full_frame_fixup, to_content, to_image_official, to_image_ultralytics};
 pub use letterbox::Letterbox;
-use masks::MaskAssembler;
+use masks::{MaskAssembler, MaskPlan};
 
 /// Which reference implementation the post-processing reproduces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,6 +41,18 @@ pub enum MaskResolution {
     Low,
 }
 
+/// Where masks are assembled when the network runs on a GPU engine (Burn on WebGPU or wgpu).
+/// CPU engines always assemble on the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MaskAssembly {
+    /// On the GPU (default): the prototypes stay there, and only `output0` and the bit-packed
+    /// masks are read back.
+    #[default]
+    Gpu,
+    /// On the CPU: both raw outputs are read back and assembled as on a CPU engine.
+    Cpu,
+}
+
 /// Post-processing settings. The defaults are those of the official `Inference.py`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentOptions {
@@ -55,6 +70,8 @@ pub struct SegmentOptions {
     pub border_snap: f32,
     /// Boxes with IoU above this against the whole frame become the whole frame. Default 0.9.
     pub full_box_iou: f32,
+    /// Where a GPU engine assembles the masks. Default on the GPU.
+    pub mask_assembly: MaskAssembly,
 }
 
 impl Default for SegmentOptions {
@@ -67,6 +84,7 @@ impl Default for SegmentOptions {
             semantics: Semantics::Official,
             border_snap: 20.0,
             full_box_iou: 0.9,
+            mask_assembly: MaskAssembly::Gpu,
         }
     }
 }
@@ -170,6 +188,23 @@ pub fn place(
         .collect()
 }
 
+/// The mask geometry for a `proto_width` x `proto_height` prototype grid under `options`.
+pub fn mask_plan(
+    proto_height: usize,
+    proto_width: usize,
+    lb: &Letterbox,
+    options: &SegmentOptions,
+) -> MaskPlan {
+    let (iw, ih) = (lb.image_width, lb.image_height);
+    let (fw, fh) = mask_frame(lb, options);
+    match (options.semantics, options.mask_resolution) {
+        (Semantics::Ultralytics, MaskResolution::Full) => {
+            MaskPlan::ultralytics(proto_height, proto_width, iw, ih)
+        }
+        _ => MaskPlan::official(proto_height, proto_width, iw, ih, fw, fh),
+    }
+}
+
 /// Masks of placed detections made on the CPU from the raw prototypes.
 pub fn cpu_masks(
     raw: &RawOutputs,
@@ -177,12 +212,8 @@ pub fn cpu_masks(
     lb: &Letterbox,
     options: &SegmentOptions,
 ) -> Vec<Mask> {
-    let (iw, ih) = (lb.image_width, lb.image_height);
-    let (fw, fh) = mask_frame(lb, options);
-    let assembler = match (options.semantics, options.mask_resolution) {
-        (Semantics::Ultralytics, MaskResolution::Full) => MaskAssembler::ultralytics(raw, iw, ih),
-        _ => MaskAssembler::official(raw, iw, ih, fw, fh),
-    };
+    let plan = mask_plan(raw.proto_height, raw.proto_width, lb, options);
+    let assembler = MaskAssembler::new(raw, plan);
     placed
         .iter()
         .map(|p| assembler.mask(&p.coefficients, &p.crop))

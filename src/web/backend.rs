@@ -13,10 +13,15 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use super::PlanTile;
+use super::convert::now_ms;
 use crate::engine::RawOutputs;
 #[cfg(feature = "tract")]
 use crate::engine::tract::TractEngine;
 use crate::error::{Error, Result};
+#[cfg(feature = "burn")]
+use crate::pipeline::MaskAssembly;
+use crate::pipeline::{Letterbox, SegmentOptions, postprocess};
+use crate::segmentation::Segmentation;
 #[cfg(feature = "tract")]
 use crate::segmenter::FastSam;
 #[cfg(feature = "burn")]
@@ -244,42 +249,112 @@ impl Runner {
     /// Runs the network on a letterboxed input. A GPU failure in `auto` mode moves the runner to
     /// the CPU for good and reruns the input there.
     pub async fn infer(&self, input: &[f32]) -> Result<RawOutputs> {
-        let active = match &*self.active.borrow() {
-            #[cfg(feature = "burn")]
-            Active::Gpu(engine) => Active::Gpu(engine.clone()),
-            #[cfg(feature = "tract")]
-            Active::Cpu(model) => Active::Cpu(model.clone()),
-        };
-        match active {
-            #[cfg(feature = "burn")]
-            Active::Gpu(engine) => {
-                // A failed GPU stays failed (a lost device does not come back).
-                #[cfg(not(feature = "tract"))]
-                if let Some(why) = self.lost.borrow().clone() {
-                    return Err(lost_gpu(&why));
-                }
-                let result = engine.infer_async(input).await.and_then(|raw| {
-                    check_outputs(&raw, self.input_size)?;
-                    Ok(raw)
-                });
-                match result {
-                    Ok(raw) => Ok(raw),
-                    #[cfg(feature = "tract")]
-                    Err(e) if self.fallback_bytes.borrow().is_some() => {
-                        let model = self.fall_back(&e.to_string())?;
-                        model.infer(input)
-                    }
-                    #[cfg(not(feature = "tract"))]
-                    Err(e) if self.auto => match self.fall_back(&e.to_string()) {
-                        Err(lost) => Err(lost),
-                        Ok(never) => match never {},
-                    },
-                    Err(e) => Err(e),
-                }
+        #[cfg(feature = "burn")]
+        if let Some(engine) = self.gpu_engine()? {
+            let result = engine.infer_async(input).await.and_then(|raw| {
+                check_outputs(&raw, self.input_size)?;
+                Ok(raw)
+            });
+            match result {
+                Ok(raw) => return Ok(raw),
+                Err(e) => self.after_gpu_failure(e)?,
             }
-            #[cfg(feature = "tract")]
-            Active::Cpu(model) => model.infer(input),
         }
+        self.cpu_model()?.infer(input)
+    }
+
+    /// Runs the network and its post-processing, timing both. On the GPU with
+    /// [`MaskAssembly::Gpu`] the masks are assembled there; a GPU failure in `auto` mode moves the
+    /// runner to the CPU for good and reruns the input there.
+    pub async fn segment(
+        &self,
+        input: &[f32],
+        lb: &Letterbox,
+        options: &SegmentOptions,
+    ) -> Result<Timed> {
+        let start = now_ms();
+        #[cfg(feature = "burn")]
+        if options.mask_assembly == MaskAssembly::Gpu
+            && let Some(engine) = self.gpu_engine()?
+        {
+            let result = async {
+                let run = engine.run_on_device_async(input).await?;
+                let network_done = now_ms();
+                let segmentation = run.segment_async(lb, options).await?;
+                Ok((segmentation, network_done))
+            }
+            .await;
+            match result {
+                Ok((segmentation, network_done)) => {
+                    return Ok(Timed {
+                        segmentation,
+                        inference_ms: network_done - start,
+                        postprocess_ms: now_ms() - network_done,
+                    });
+                }
+                Err(e) => self.after_gpu_failure(e)?,
+            }
+        }
+        let raw = self.infer(input).await?;
+        let network_done = now_ms();
+        let segmentation = postprocess(&raw, lb, options);
+        Ok(Timed {
+            segmentation,
+            inference_ms: network_done - start,
+            postprocess_ms: now_ms() - network_done,
+        })
+    }
+
+    /// The GPU engine while the runner is on it (`None` on the CPU). In the WebGPU build, a GPU
+    /// that failed stays failed (a lost device does not come back).
+    #[cfg(feature = "burn")]
+    fn gpu_engine(&self) -> Result<Option<Rc<BurnEngine>>> {
+        #[cfg(not(feature = "tract"))]
+        if let Some(why) = self.lost.borrow().clone() {
+            return Err(lost_gpu(&why));
+        }
+        Ok(match &*self.active.borrow() {
+            Active::Gpu(engine) => Some(engine.clone()),
+            #[cfg(feature = "tract")]
+            Active::Cpu(_) => None,
+        })
+    }
+
+    /// After a failed GPU run: `Ok` once an `auto` runner has moved to the CPU (the caller reruns
+    /// there), else the error to report.
+    #[cfg(feature = "burn")]
+    fn after_gpu_failure(&self, error: Error) -> Result<()> {
+        #[cfg(feature = "tract")]
+        if self.fallback_bytes.borrow().is_some() {
+            self.fall_back(&error.to_string())?;
+            return Ok(());
+        }
+        #[cfg(not(feature = "tract"))]
+        if self.auto {
+            return match self.fall_back(&error.to_string()) {
+                Err(lost) => Err(lost),
+                Ok(never) => match never {},
+            };
+        }
+        Err(error)
+    }
+
+    /// The CPU model the runner is on.
+    #[cfg(feature = "tract")]
+    fn cpu_model(&self) -> Result<Rc<FastSam>> {
+        match &*self.active.borrow() {
+            Active::Cpu(model) => Ok(model.clone()),
+            #[cfg(feature = "burn")]
+            Active::Gpu(_) => Err(Error::Inference(
+                "internal error: the model is on the GPU".into(),
+            )),
+        }
+    }
+
+    /// The WebGPU build has no CPU model: every run went to the GPU.
+    #[cfg(not(feature = "tract"))]
+    fn cpu_model(&self) -> Result<NoCpuModel> {
+        Err(Error::Inference(NO_CPU_ENGINE.into()))
     }
 
     /// Moves to the CPU after a GPU failure: builds tract from the kept bytes and tells the
@@ -325,12 +400,33 @@ impl Runner {
     }
 }
 
+/// Stands for the CPU model the WebGPU build does not have.
+#[cfg(not(feature = "tract"))]
+enum NoCpuModel {}
+
+#[cfg(not(feature = "tract"))]
+impl NoCpuModel {
+    fn infer(&self, _input: &[f32]) -> Result<RawOutputs> {
+        match *self {}
+    }
+}
+
 /// The error of a run in the WebGPU build once its GPU failed.
 #[cfg(not(feature = "tract"))]
 fn lost_gpu(why: &str) -> Error {
     Error::Inference(format!(
         "WebGPU failed during a run ({why}); {NO_CPU_ENGINE}"
     ))
+}
+
+/// A segmentation and how long its two halves took, in milliseconds.
+pub struct Timed {
+    /// The result.
+    pub segmentation: Segmentation,
+    /// The network run, results read back (all of it after a move to the CPU mid-run).
+    pub inference_ms: f64,
+    /// Threshold, NMS, boxes and masks (on the GPU: with the masks' readback).
+    pub postprocess_ms: f64,
 }
 
 /// Why the GPU engine could not be built.

@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::error::invalid;
 use crate::error::Error;
 use crate::image::check_dimensions;
-use crate::pipeline::{MaskResolution, SegmentOptions, Semantics};
+use crate::pipeline::{MaskAssembly, MaskResolution, SegmentOptions, Semantics};
 use crate::prompt::{BoxMode, PointMode};
 use crate::render::OverlayStyle;
 
@@ -70,6 +70,7 @@ pub struct SegmentOptionsJs {
     semantics: Option<String>,
     border_snap: Option<f32>,
     full_box_iou: Option<f32>,
+    mask_assembly: Option<String>,
 }
 
 impl OptionBag for SegmentOptionsJs {
@@ -81,6 +82,7 @@ impl OptionBag for SegmentOptionsJs {
         "semantics",
         "borderSnap",
         "fullBoxIou",
+        "maskAssembly",
     ];
 }
 
@@ -104,6 +106,11 @@ impl SegmentOptionsJs {
                 ));
             }
         };
+        let mask_assembly = match self.mask_assembly.as_deref() {
+            None | Some("gpu") => MaskAssembly::Gpu,
+            Some("cpu") => MaskAssembly::Cpu,
+            Some(other) => return Err(bad_choice("maskAssembly", other, "\"gpu\" or \"cpu\"")),
+        };
         Ok(SegmentOptions {
             conf: self.conf.unwrap_or(d.conf),
             iou: self.iou.unwrap_or(d.iou),
@@ -112,6 +119,7 @@ impl SegmentOptionsJs {
             semantics,
             border_snap: self.border_snap.unwrap_or(d.border_snap),
             full_box_iou: self.full_box_iou.unwrap_or(d.full_box_iou),
+            mask_assembly,
         })
     }
 }

@@ -129,6 +129,12 @@ export interface SegmentOptions {
   borderSnap?: number;
   /** IoU above which a box becomes the full image (default 0.9). */
   fullBoxIou?: number;
+  /**
+   * Where a model on WebGPU assembles its masks: "gpu" (default; only bit-packed masks are read
+   * back) or "cpu" (the raw prototypes are read back, as on the CPU engine). Models on the CPU
+   * always assemble on the CPU.
+   */
+  maskAssembly?: "gpu" | "cpu";
 }
 
 /** The three files of the text prompt's CLIP model, as written by tools/clip_export.py. */

@@ -14,7 +14,6 @@ use super::segmentation::{SegmentationJs, Timings};
 use super::text::{EncoderFiles, TextSlot, TextState};
 use crate::image::ImageView;
 use crate::pipeline::letterbox::Letterbox;
-use crate::pipeline::postprocess;
 
 /// A loaded FastSAM model. Load once, segment many images; free() releases its memory.
 #[wasm_bindgen(js_name = FastSam)]
@@ -145,16 +144,14 @@ impl FastSamJs {
             let lb = Letterbox::new(view.width(), view.height(), runner.input_size());
             let input = lb.apply(&view);
             let t1 = now_ms();
-            let raw = runner.infer(&input).await.map_err(to_js)?;
+            let run = runner.segment(&input, &lb, &options).await.map_err(to_js)?;
             drop(input);
-            let t2 = now_ms();
-            let seg = postprocess(&raw, &lb, &options);
-            let t3 = now_ms();
             let timings = Timings {
                 preprocess_ms: t1 - t0,
-                inference_ms: t2 - t1,
-                postprocess_ms: t3 - t2,
+                inference_ms: run.inference_ms,
+                postprocess_ms: run.postprocess_ms,
             };
+            let seg = run.segmentation;
             // The image is kept only for the text prompt's region crops.
             let kept = text.get().is_some().then_some(image);
             let state = TextState::with_image(kept);

@@ -169,13 +169,14 @@ impl SegmentationJs {
         self.timings.preprocess_ms
     }
 
-    /// Network time, ms.
+    /// Network time, ms: the run and its outputs read back (on WebGPU with `maskAssembly: "gpu"`,
+    /// `output0` only; the masks' readback counts as post-processing).
     #[wasm_bindgen(getter, js_name = inferenceMs)]
     pub fn inference_ms(&self) -> f64 {
         self.timings.inference_ms
     }
 
-    /// NMS and mask assembly time, ms.
+    /// NMS and mask assembly time (on the GPU or the CPU), ms.
     #[wasm_bindgen(getter, js_name = postprocessMs)]
     pub fn postprocess_ms(&self) -> f64 {
         self.timings.postprocess_ms

@@ -285,3 +285,20 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// Median and min in milliseconds of `runs` timed calls of `f` after `warmup` untimed ones.
+pub fn time_ms<T>(warmup: usize, runs: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
+    for _ in 0..warmup {
+        std::hint::black_box(f());
+    }
+    let mut samples: Vec<std::time::Duration> = (0..runs.max(1))
+        .map(|_| {
+            let t = std::time::Instant::now();
+            std::hint::black_box(f());
+            t.elapsed()
+        })
+        .collect();
+    samples.sort();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    (ms(samples[samples.len() / 2]), ms(samples[0]))
+}

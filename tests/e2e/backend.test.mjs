@@ -59,7 +59,7 @@ ${PICTURE_SCRIPT}
       // The WebGPU build has no CPU engine for CLIP.
       const refusedText = await worker.loadTextEncoder(clip, { cache: false, backend: "cpu" }).then(
         () => null,
-        (e) => e.message,
+        (e) => ({ message: e.message, name: e.name, code: e.code }),
       );
       const text = await worker.loadTextEncoder(clip, { cache: false });
       const before = await (await worker.segment(window.picture())).everything();
@@ -173,7 +173,9 @@ describe("backend choice", () => {
     const r = await withPage(server, { webgpu: true }, (page) => page.evaluate(() => window.loseGpu()));
     assert.equal(r.error, undefined, JSON.stringify(r.error));
     assert.equal(r.model.build, "webgpu");
-    assert.match(r.refusedText, /WebGPU build, which has no CPU engine/);
+    assert.match(r.refusedText.message, /WebGPU build, which has no CPU engine/);
+    assert.equal(r.refusedText.name, "FastSamError");
+    assert.equal(r.refusedText.code, "INVALID_OPTION");
     assert.equal(r.text.backend, "webgpu");
     assert.equal(r.textAfter, 1);
     assert.equal(r.after.build, "cpu");

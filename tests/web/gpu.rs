@@ -110,6 +110,51 @@ async fn webgpu_agrees_with_the_cpu_path_and_the_reference() {
     assert!(prompts >= 4);
 }
 
+/// Masks assembled on the GPU (the default there) against the same model's masks assembled on the
+/// CPU from the read-back prototypes, for both semantics and mask resolutions: same detections in
+/// the same order, each mask IoU >= 0.99 (only the logits' matrix product sums in another order).
+#[wasm_bindgen_test]
+async fn gpu_mask_assembly_agrees_with_cpu_assembly() {
+    let gpu = load_on(MODEL, "webgpu").await.unwrap();
+    for semantics in ["official", "ultralytics"] {
+        for resolution in ["full", "low"] {
+            let run = |assembly: &str| {
+                let options = object(&format!(
+                    r#"{{"maxDet": 32, "semantics": "{semantics}", "maskResolution": "{resolution}", "maskAssembly": "{assembly}"}}"#
+                ));
+                let promise = gpu.segment(fixture_image(), Some(options));
+                async move {
+                    let value = JsFuture::from(promise).await.unwrap();
+                    SegmentationJs::try_from_js_value(value).expect("a Segmentation")
+                }
+            };
+            let (on_gpu, on_cpu) = (run("gpu").await, run("cpu").await);
+            let what = format!("{semantics}, {resolution}");
+            assert_eq!(on_gpu.length(), on_cpu.length(), "{what}: number of masks");
+            assert!(on_gpu.length() > 0, "{what}: no masks");
+            let mut differing = 0;
+            for i in 0..on_gpu.length() {
+                let (g, c) = (on_gpu.mask(i).unwrap(), on_cpu.mask(i).unwrap());
+                assert_eq!(g.score(), c.score(), "{what}: mask {i} score");
+                assert_eq!((g.width(), g.height()), (c.width(), c.height()), "{what}");
+                let (g, c) = (mask_of(&g), mask_of(&c));
+                let iou = g.iou(&c);
+                assert!(iou >= 0.99, "{what}: mask {i} IoU {iou}");
+                differing += g.area() + c.area() - 2 * g.intersection(&c);
+            }
+            web_sys::console::log_1(
+                &format!("gpu vs cpu mask assembly ({what}): {differing} pixels differ").into(),
+            );
+        }
+    }
+    let err =
+        JsFuture::from(gpu.segment(fixture_image(), Some(object(r#"{"maskAssembly": "wasm"}"#))))
+            .await
+            .err()
+            .unwrap();
+    assert_error(err, "INVALID_OPTION", "\"gpu\" or \"cpu\"");
+}
+
 #[wasm_bindgen_test]
 async fn a_gpu_failure_moves_an_auto_model_to_the_cpu() {
     let model = load_on(MODEL, "auto").await.unwrap();
