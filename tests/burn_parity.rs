@@ -317,6 +317,8 @@ fn device_mask_assembly_matches_the_cpu_assembly() {
         let image = ImageView::new(&rgb, w, h, PixelFormat::Rgb).unwrap();
         let input = r.letterbox.apply(&image);
         let run = engine.run_on_device(&input).unwrap();
+        let raw = run.raw_outputs().unwrap();
+        assert_eq!(raw, r.burn, "{}: the same network run twice", r.name);
         for semantics in [Semantics::Official, Semantics::Ultralytics] {
             for mask_resolution in [MaskResolution::Full, MaskResolution::Low] {
                 let name = format!("{} ({semantics:?}, {mask_resolution:?})", r.name);
@@ -329,12 +331,18 @@ fn device_mask_assembly_matches_the_cpu_assembly() {
                     ..SegmentOptions::default()
                 };
                 let device = run.segment(&r.letterbox, &options).unwrap();
-                let cpu = postprocess(&r.burn, &r.letterbox, &options);
-                // Small budgets: many chunks (some of one mask), read back in many batches.
+                // The CPU assembly of the same run's outputs.
+                let cpu = postprocess(&raw, &r.letterbox, &options);
+                // Small budgets: many chunks, big boxes cut into row strips, many batches.
                 let placed = run.place(&r.letterbox, &options);
-                let mut small =
-                    DeviceMasks::new(run.prototypes().clone(), &placed, &r.letterbox, &options)
-                        .with_budget(20_000, 4096);
+                let mut small = DeviceMasks::with_budget(
+                    run.prototypes().clone(),
+                    &placed,
+                    &r.letterbox,
+                    &options,
+                    20_000,
+                    4096,
+                );
                 let mut batches = 0;
                 while let Some(batch) = small.next_batch() {
                     small.accept(batch.execute()).unwrap();

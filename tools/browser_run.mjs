@@ -11,7 +11,7 @@
 // times the text prompt on the last segmentation: loading CLIP, the first `text()` (every mask's
 // region through the image encoder) and a further sentence (the text encoder only).
 //
-// `--mask-assembly gpu|cpu` passes `maskAssembly` to `segment()` (default: the package's, "gpu");
+// `--mask-assembly gpu|cpu` passes `maskAssembly` to `segment()` (default: the package's, "auto");
 // post-processing time (`seg.postprocessMs`: NMS and masks, on the GPU with their readback) is
 // reported beside the model run time.
 //
@@ -163,7 +163,7 @@ try {
         console.log(
           `${row.model} ${row.backend}/${row.engine}: median ${row.medianMs.toFixed(0)} ms, min ${row.minMs.toFixed(0)} ms ` +
             `(${args.runs} runs after 1 warm-up, ${row.masks} masks); post-processing median ` +
-            `${row.postprocessMedianMs.toFixed(0)} ms (masks on the ${args.maskAssembly ?? "gpu"} when on WebGPU); load ${row.loadMs.toFixed(0)} ms; ` +
+            `${row.postprocessMedianMs.toFixed(0)} ms (maskAssembly ${args.maskAssembly ?? "auto"}); load ${row.loadMs.toFixed(0)} ms; ` +
             `wasm memory ${mb(row.wasmAfterLoad)} after load, ${mb(row.wasmAfterRuns)} after the runs; ` +
             `GPU process peak ${mb(row.gpuProcessPeak)}`,
         );

@@ -123,6 +123,7 @@ impl BurnEngine {
 
 /// A network run whose `output0` has been read back while its prototypes stay on the device,
 /// where [`DeviceRun::segment`] assembles the masks.
+#[derive(Debug)]
 pub struct DeviceRun {
     /// `output0` as `[5 + mask_dim, anchors]`, row-major.
     predictions: Vec<f32>,
@@ -187,6 +188,28 @@ impl DeviceRun {
         Ok(finish(placed, masks, lb, options))
     }
 
+    /// Both outputs on the CPU, the prototypes read back (natively): what [`BurnEngine::infer`]
+    /// would have returned for this run, for comparing the device assembly with the CPU one.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn raw_outputs(&self) -> Result<RawOutputs> {
+        let [mask_dim, proto_height, proto_width] = self.prototypes.dims();
+        let prototypes = self
+            .prototypes
+            .clone()
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|e| Error::Inference(format!("unexpected output type: {e:?}")))?;
+        Ok(RawOutputs {
+            predictions: self.predictions.clone(),
+            channels: 5 + mask_dim,
+            anchors: self.anchors,
+            prototypes,
+            mask_dim,
+            proto_height,
+            proto_width,
+        })
+    }
+
     /// The prototypes on the device, `[mask_dim, height, width]`.
     pub fn prototypes(&self) -> &Tensor<3> {
         &self.prototypes
@@ -199,6 +222,7 @@ impl DeviceRun {
     }
 }
 
+/// The error of a failed readback from the device.
 fn read_failed(e: impl std::fmt::Debug) -> Error {
     Error::Inference(format!("reading the GPU results failed: {e:?}"))
 }

@@ -8,8 +8,9 @@
 //! CPU's only where a logit lies within float noise of 0.
 //!
 //! Masks are made in chunks: detections sorted by box area are grouped while the group times the
-//! rectangle that covers all its boxes stays under [`CHUNK_PIXELS`], and each chunk is evaluated on
-//! that rectangle only. The crop to each detection's own box happens when its bits are read.
+//! largest intermediate of the rectangle that covers all its boxes stays under [`CHUNK_PIXELS`],
+//! and each chunk is evaluated on that rectangle only; a box too big on its own is cut into row
+//! strips. The crop to each detection's own box happens when its bits are read.
 
 use std::ops::Range;
 
@@ -22,11 +23,12 @@ use super::{Letterbox, Placed, SegmentOptions, mask_plan};
 use crate::error::{Error, Result};
 use crate::mask::{Mask, MaskBuilder};
 
-/// Most mask pixels one chunk evaluates (a float buffer of 16 MB); bounds the device memory a
-/// chunk's intermediates take.
+/// Most values of any one intermediate tensor of a chunk (16 MB of f32): bounds the device memory
+/// a chunk takes to a few such buffers.
 pub const CHUNK_PIXELS: usize = 1 << 22;
 
-/// Packed bytes queued before they are read back; bounds the device memory the results take.
+/// Packed bytes queued before a readback (a batch holds at least one chunk and stops at the first
+/// chunk that reaches this): bounds the device memory the packed results take.
 pub const READBACK_BYTES: usize = 32 << 20;
 
 /// Detections evaluated together on one rectangle of the mask frame.
@@ -37,6 +39,8 @@ struct Chunk {
     /// Frame columns and rows evaluated.
     columns: Range<usize>,
     rows: Range<usize>,
+    /// A row strip of one box too big for a chunk: nothing joins it.
+    strip: bool,
 }
 
 impl Chunk {
@@ -64,49 +68,69 @@ pub struct DeviceMasks<'a> {
     queued: usize,
     /// Chunks of the batch being read back.
     in_flight: Range<usize>,
-    masks: Vec<Option<Mask>>,
+    /// Per detection: its mask so far (strips of one box arrive in row order).
+    builders: Vec<MaskBuilder>,
+    /// Per detection: chunks not yet read back.
+    remaining: Vec<usize>,
 }
 
 impl<'a> DeviceMasks<'a> {
-    /// Plans the assembly of `placed`'s masks from `prototypes` (`[mask_dim, height, width]`).
+    /// Plans the assembly of `placed`'s masks from `prototypes` (`[mask_dim, height, width]`)
+    /// with the default budgets [`CHUNK_PIXELS`] and [`READBACK_BYTES`].
     pub fn new(
         prototypes: Tensor<3>,
         placed: &'a [Placed],
         lb: &Letterbox,
         options: &SegmentOptions,
     ) -> Self {
+        Self::with_budget(
+            prototypes,
+            placed,
+            lb,
+            options,
+            CHUNK_PIXELS,
+            READBACK_BYTES,
+        )
+    }
+
+    /// [`DeviceMasks::new`] with at most `chunk_pixels` values per intermediate tensor and
+    /// `readback_bytes` packed bytes per batch.
+    pub fn with_budget(
+        prototypes: Tensor<3>,
+        placed: &'a [Placed],
+        lb: &Letterbox,
+        options: &SegmentOptions,
+        chunk_pixels: usize,
+        readback_bytes: usize,
+    ) -> Self {
         let [_, proto_height, proto_width] = prototypes.dims();
         let plan = mask_plan(proto_height, proto_width, lb, options);
         let boxes: Vec<_> = placed.iter().map(|p| plan.box_span(&p.crop)).collect();
-        let chunks = plan_chunks(&boxes, CHUNK_PIXELS);
-        let mut masks: Vec<Option<Mask>> = vec![None; placed.len()];
-        let frame = (plan.frame_width as u32, plan.frame_height as u32);
-        for (mask, (xs, ys)) in masks.iter_mut().zip(&boxes) {
-            if xs.is_empty() || ys.is_empty() {
-                *mask = Some(Mask::empty(frame.0, frame.1));
+        let chunks = plan_chunks(&boxes, chunk_pixels, |xs, ys| {
+            largest_intermediate(&plan, xs, ys)
+        });
+        let mut remaining = vec![0; placed.len()];
+        for chunk in &chunks {
+            for &i in &chunk.members {
+                remaining[i] += 1;
             }
         }
+        let frame = (plan.frame_width as u32, plan.frame_height as u32);
         Self {
             plan,
             boxes,
-            readback_bytes: READBACK_BYTES,
+            readback_bytes,
             device: prototypes.device(),
             prototypes,
             placed,
             chunks,
             queued: 0,
             in_flight: 0..0,
-            masks,
+            builders: (0..placed.len())
+                .map(|_| MaskBuilder::new(frame.0, frame.1))
+                .collect(),
+            remaining,
         }
-    }
-
-    /// Sets the most mask pixels per chunk and packed bytes per readback batch (defaults
-    /// [`CHUNK_PIXELS`] and [`READBACK_BYTES`]); before the first batch only.
-    pub fn with_budget(mut self, chunk_pixels: usize, readback_bytes: usize) -> Self {
-        debug_assert_eq!(self.queued, 0, "set the budget before the first batch");
-        self.chunks = plan_chunks(&self.boxes, chunk_pixels);
-        self.readback_bytes = readback_bytes;
-        self
     }
 
     /// Queues the next chunks on the device and returns the transaction that reads their packed
@@ -118,7 +142,7 @@ impl<'a> DeviceMasks<'a> {
         let start = self.queued;
         let mut transaction = Transaction::default();
         let mut bytes = 0;
-        while self.queued < self.chunks.len() && (bytes == 0 || bytes < self.readback_bytes) {
+        while self.queued < self.chunks.len() && bytes < self.readback_bytes {
             let chunk = &self.chunks[self.queued];
             bytes += chunk.packed_bytes();
             transaction = transaction.register(self.evaluate(chunk));
@@ -137,7 +161,6 @@ impl<'a> DeviceMasks<'a> {
                 self.in_flight.len()
             )));
         }
-        let frame = (self.plan.frame_width as u32, self.plan.frame_height as u32);
         for (chunk, data) in self.chunks[self.in_flight.clone()].iter().zip(data) {
             let words = data
                 .try_into_vec::<f32>()
@@ -152,21 +175,20 @@ impl<'a> DeviceMasks<'a> {
                 )));
             }
             for (&index, bits) in chunk.members.iter().zip(words.chunks_exact(per_mask)) {
-                let (xs, ys) = self.boxes[index].clone();
-                let columns = shift_back(&xs, chunk.columns.start);
-                let mut builder = MaskBuilder::new(frame.0, frame.1);
-                for y in ys {
+                let (xs, ys) = &self.boxes[index];
+                let columns = shift_back(xs, chunk.columns.start);
+                let rows = ys.start.max(chunk.rows.start)..ys.end.min(chunk.rows.end);
+                for y in rows {
                     let row = (y - chunk.rows.start) * per_row;
-                    let words = &bits[row..row + per_row];
                     push_row_runs(
-                        &mut builder,
+                        &mut self.builders[index],
                         y as u32,
-                        words,
+                        &bits[row..row + per_row],
                         columns.clone(),
                         chunk.columns.start,
                     );
                 }
-                self.masks[index] = Some(builder.finish());
+                self.remaining[index] -= 1;
             }
         }
         self.in_flight = 0..0;
@@ -175,10 +197,10 @@ impl<'a> DeviceMasks<'a> {
 
     /// The masks, in the order of the placed detections.
     pub fn finish(self) -> Result<Vec<Mask>> {
-        self.masks
-            .into_iter()
-            .map(|m| m.ok_or_else(|| Error::Inference("a mask batch was never read back".into())))
-            .collect()
+        if self.remaining.iter().any(|&r| r > 0) {
+            return Err(Error::Inference("a mask batch was never read back".into()));
+        }
+        Ok(self.builders.into_iter().map(MaskBuilder::finish).collect())
     }
 
     /// Queues one chunk: its masks' logits > 0 on the chunk's rectangle, packed
@@ -296,31 +318,77 @@ fn shift_back(r: &Range<usize>, by: usize) -> Range<usize> {
     r.start - by..r.end - by
 }
 
+/// Values of the largest tensor evaluating `plan` on the frame rectangle `xs` x `ys` makes for
+/// one mask: the logits, each resize's horizontal pass and output.
+fn largest_intermediate(plan: &MaskPlan, xs: &Range<usize>, ys: &Range<usize>) -> usize {
+    let (nx, ny) = (xs.len(), ys.len());
+    match &plan.stages {
+        Stages::Single { x, y, .. } => {
+            let (sx, sy) = (x.source_span(xs).len(), y.source_span(ys).len());
+            (sy * sx).max(sy * nx).max(ny * nx)
+        }
+        Stages::Double {
+            up_x, up_y, x, y, ..
+        } => {
+            let (cx, cy) = (x.source_span(xs), y.source_span(ys));
+            let (px, py) = (up_x.source_span(&cx).len(), up_y.source_span(&cy).len());
+            let (ux, uy) = (cx.len(), cy.len());
+            [py * px, py * ux, uy * ux, uy * nx, ny * nx]
+                .into_iter()
+                .max()
+                .unwrap_or(0)
+        }
+    }
+}
+
 /// Groups the non-empty boxes (`(columns, rows)` per detection) into chunks: largest boxes first,
-/// each chunk growing while its size times the rectangle covering its boxes stays within
-/// `budget` pixels (a single box always fits).
-fn plan_chunks(boxes: &[(Range<usize>, Range<usize>)], budget: usize) -> Vec<Chunk> {
+/// each chunk growing while its size times `cost` of the rectangle covering its boxes stays within
+/// `budget`. A box over `budget` on its own becomes row strips within it (one row at least).
+fn plan_chunks(
+    boxes: &[(Range<usize>, Range<usize>)],
+    budget: usize,
+    cost: impl Fn(&Range<usize>, &Range<usize>) -> usize,
+) -> Vec<Chunk> {
     let area = |(xs, ys): &(Range<usize>, Range<usize>)| xs.len() * ys.len();
     let mut order: Vec<usize> = (0..boxes.len()).filter(|&i| area(&boxes[i]) > 0).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(area(&boxes[i])));
     let mut chunks: Vec<Chunk> = Vec::new();
     for i in order {
         let (xs, ys) = &boxes[i];
-        if let Some(last) = chunks.last_mut() {
+        if let Some(last) = chunks.last_mut().filter(|c| !c.strip) {
             let columns = last.columns.start.min(xs.start)..last.columns.end.max(xs.end);
             let rows = last.rows.start.min(ys.start)..last.rows.end.max(ys.end);
-            if (last.members.len() + 1) * columns.len() * rows.len() <= budget {
+            if (last.members.len() + 1) * cost(&columns, &rows) <= budget {
                 last.members.push(i);
                 last.columns = columns;
                 last.rows = rows;
                 continue;
             }
         }
-        chunks.push(Chunk {
-            members: vec![i],
-            columns: xs.clone(),
-            rows: ys.clone(),
-        });
+        if cost(xs, ys) <= budget {
+            chunks.push(Chunk {
+                members: vec![i],
+                columns: xs.clone(),
+                rows: ys.clone(),
+                strip: false,
+            });
+            continue;
+        }
+        // Too big alone: strips of as many rows as fit (the cost grows with the rows).
+        let mut start = ys.start;
+        while start < ys.end {
+            let mut end = ys.end;
+            while end - start > 1 && cost(xs, &(start..end)) > budget {
+                end = start + (end - start) / 2;
+            }
+            chunks.push(Chunk {
+                members: vec![i],
+                columns: xs.clone(),
+                rows: start..end,
+                strip: true,
+            });
+            start = end;
+        }
     }
     chunks
 }
@@ -340,15 +408,13 @@ mod tests {
             })
             .chain([(5..5, 0..10)])
             .collect();
-        let chunks = plan_chunks(&boxes, CHUNK_PIXELS);
+        let area = |xs: &Range<usize>, ys: &Range<usize>| xs.len() * ys.len();
+        let chunks = plan_chunks(&boxes, CHUNK_PIXELS, area);
         let mut seen: Vec<usize> = chunks.iter().flat_map(|c| c.members.clone()).collect();
         seen.sort();
         assert_eq!(seen, (0..40).collect::<Vec<_>>());
         for c in &chunks {
-            assert!(
-                c.members.len() == 1
-                    || c.members.len() * c.columns.len() * c.rows.len() <= CHUNK_PIXELS
-            );
+            assert!(c.members.len() * area(&c.columns, &c.rows) <= CHUNK_PIXELS);
             for &i in &c.members {
                 let (xs, ys) = &boxes[i];
                 assert!(c.columns.start <= xs.start && xs.end <= c.columns.end);
@@ -356,5 +422,23 @@ mod tests {
             }
         }
         assert!(chunks.len() > 1 && chunks.len() < 40);
+    }
+
+    #[test]
+    fn a_box_over_budget_becomes_row_strips_covering_it() {
+        let boxes = vec![(0..1000, 0..700), (10..20, 10..20)];
+        let area = |xs: &Range<usize>, ys: &Range<usize>| xs.len() * ys.len();
+        let chunks = plan_chunks(&boxes, 100_000, area);
+        let strips: Vec<&Chunk> = chunks.iter().filter(|c| c.members == [0]).collect();
+        assert!(strips.len() > 1 && strips.iter().all(|c| c.strip));
+        let mut next = 0;
+        for s in &strips {
+            assert_eq!((s.rows.start, s.columns.clone()), (next, 0..1000));
+            assert!(area(&s.columns, &s.rows) <= 100_000);
+            next = s.rows.end;
+        }
+        assert_eq!(next, 700);
+        // The small box does not join a strip.
+        assert!(chunks.iter().any(|c| c.members == [1] && !c.strip));
     }
 }

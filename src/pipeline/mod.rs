@@ -41,13 +41,17 @@ pub enum MaskResolution {
     Low,
 }
 
-/// Where masks are assembled when the network runs on a GPU engine (Burn on WebGPU or wgpu).
-/// CPU engines always assemble on the CPU.
+/// Where the browser API (`FastSam.segment`) assembles masks when the network runs on WebGPU.
+/// CPU engines, and the native [`crate::FastSam`], always assemble on the CPU; natively,
+/// `BurnEngine::run_on_device` and `DeviceRun::segment` assemble on the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MaskAssembly {
-    /// On the GPU (default): the prototypes stay there, and only `output0` and the bit-packed
-    /// masks are read back.
+    /// On the GPU unless WebGPU's adapter is a software fallback (SwiftShader: the "GPU" is the
+    /// CPU, which then has less to do assembling the masks itself). Default.
     #[default]
+    Auto,
+    /// On the GPU: the prototypes stay there, and only `output0` and the bit-packed masks are
+    /// read back.
     Gpu,
     /// On the CPU: both raw outputs are read back and assembled as on a CPU engine.
     Cpu,
@@ -70,7 +74,7 @@ pub struct SegmentOptions {
     pub border_snap: f32,
     /// Boxes with IoU above this against the whole frame become the whole frame. Default 0.9.
     pub full_box_iou: f32,
-    /// Where a GPU engine assembles the masks. Default on the GPU.
+    /// Where a WebGPU model assembles the masks. Default [`MaskAssembly::Auto`].
     pub mask_assembly: MaskAssembly,
 }
 
@@ -84,7 +88,7 @@ impl Default for SegmentOptions {
             semantics: Semantics::Official,
             border_snap: 20.0,
             full_box_iou: 0.9,
-            mask_assembly: MaskAssembly::Gpu,
+            mask_assembly: MaskAssembly::Auto,
         }
     }
 }

@@ -264,8 +264,9 @@ impl Runner {
     }
 
     /// Runs the network and its post-processing, timing both. On the GPU with
-    /// [`MaskAssembly::Gpu`] the masks are assembled there; a GPU failure in `auto` mode moves the
-    /// runner to the CPU for good and reruns the input there.
+    /// [`MaskAssembly::Gpu`] (or `Auto` on a hardware adapter) the masks are assembled there; if
+    /// that fails, the input is run again with the masks assembled on the CPU, where a GPU failure
+    /// in `auto` mode moves the runner to the CPU for good as in [`Runner::infer`].
     pub async fn segment(
         &self,
         input: &[f32],
@@ -274,14 +275,14 @@ impl Runner {
     ) -> Result<Timed> {
         let start = now_ms();
         #[cfg(feature = "burn")]
-        if options.mask_assembly == MaskAssembly::Gpu
+        if masks_on_gpu(options.mask_assembly)
             && let Some(engine) = self.gpu_engine()?
         {
             let result = async {
                 let run = engine.run_on_device_async(input).await?;
                 let network_done = now_ms();
                 let segmentation = run.segment_async(lb, options).await?;
-                Ok((segmentation, network_done))
+                Ok::<_, Error>((segmentation, network_done))
             }
             .await;
             match result {
@@ -292,7 +293,12 @@ impl Runner {
                         postprocess_ms: now_ms() - network_done,
                     });
                 }
-                Err(e) => self.after_gpu_failure(e)?,
+                // Assembling on the CPU may still work: the network reruns with both outputs
+                // read back, and a GPU that fails there too moves the model as usual.
+                Err(e) => web_sys::console::warn_1(
+                    &format!("fastsam-web: masks on the GPU failed ({e}); assembling on the CPU")
+                        .into(),
+                ),
             }
         }
         let raw = self.infer(input).await?;
@@ -487,6 +493,25 @@ async fn gpu_runner(
 thread_local! {
     /// The WebGPU device, set up once per page or worker and shared by every model.
     static DEVICE: RefCell<Option<burn::tensor::Device>> = const { RefCell::new(None) };
+    /// Whether the device's adapter is a software fallback (SwiftShader).
+    static FALLBACK_ADAPTER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a WebGPU model assembles its masks on the GPU under `assembly`.
+#[cfg(feature = "burn")]
+fn masks_on_gpu(assembly: MaskAssembly) -> bool {
+    match assembly {
+        MaskAssembly::Auto => !fallback_adapter(),
+        MaskAssembly::Gpu => true,
+        MaskAssembly::Cpu => false,
+    }
+}
+
+/// Whether WebGPU runs on a software fallback adapter (`GPUAdapterInfo.isFallbackAdapter`, or
+/// the older `GPUAdapter.isFallbackAdapter`): a CPU emulating a GPU.
+#[cfg(feature = "burn")]
+fn fallback_adapter() -> bool {
+    FALLBACK_ADAPTER.with(|f| f.get())
 }
 
 /// The page's WebGPU device for Burn, set up on first use. `Err` says why there is none.
@@ -495,7 +520,8 @@ pub(super) async fn webgpu_device() -> std::result::Result<burn::tensor::Device,
     if let Some(device) = DEVICE.with(|d| d.borrow().clone()) {
         return Ok(device);
     }
-    require_adapter().await?;
+    let fallback = require_adapter().await?;
+    FALLBACK_ADAPTER.with(|f| f.set(fallback));
     let device = burn::tensor::Device::wgpu_options()
         .graphics_api(burn::tensor::wgpu::WgpuBackend::WebGpu)
         .init_async()
@@ -524,9 +550,10 @@ fn first_line(error: &str) -> String {
 }
 
 /// Checks `navigator.gpu.requestAdapter()` before Burn asks for a device, so a browser without
-/// WebGPU gives a reason instead of an error deep in wgpu.
+/// WebGPU gives a reason instead of an error deep in wgpu. `Ok(true)` for a software fallback
+/// adapter.
 #[cfg(feature = "burn")]
-async fn require_adapter() -> std::result::Result<(), String> {
+async fn require_adapter() -> std::result::Result<bool, String> {
     let global = js_sys::global();
     let gpu = Reflect::get(&global, &"navigator".into())
         .and_then(|n| Reflect::get(&n, &"gpu".into()))
@@ -549,5 +576,11 @@ async fn require_adapter() -> std::result::Result<(), String> {
     if adapter.is_null() || adapter.is_undefined() {
         return Err("the browser has WebGPU but no adapter (no usable GPU)".into());
     }
-    Ok(())
+    let flag = |object: &JsValue| {
+        Reflect::get(object, &"isFallbackAdapter".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+    };
+    let info = Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
+    Ok(flag(&info).or_else(|| flag(&adapter)).unwrap_or(false))
 }

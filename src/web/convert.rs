@@ -107,9 +107,16 @@ impl SegmentOptionsJs {
             }
         };
         let mask_assembly = match self.mask_assembly.as_deref() {
-            None | Some("gpu") => MaskAssembly::Gpu,
+            None | Some("auto") => MaskAssembly::Auto,
+            Some("gpu") => MaskAssembly::Gpu,
             Some("cpu") => MaskAssembly::Cpu,
-            Some(other) => return Err(bad_choice("maskAssembly", other, "\"gpu\" or \"cpu\"")),
+            Some(other) => {
+                return Err(bad_choice(
+                    "maskAssembly",
+                    other,
+                    "\"auto\", \"gpu\" or \"cpu\"",
+                ));
+            }
         };
         Ok(SegmentOptions {
             conf: self.conf.unwrap_or(d.conf),

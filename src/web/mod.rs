@@ -130,11 +130,12 @@ export interface SegmentOptions {
   /** IoU above which a box becomes the full image (default 0.9). */
   fullBoxIou?: number;
   /**
-   * Where a model on WebGPU assembles its masks: "gpu" (default; only bit-packed masks are read
-   * back) or "cpu" (the raw prototypes are read back, as on the CPU engine). Models on the CPU
-   * always assemble on the CPU.
+   * Where a model on WebGPU assembles its masks: "auto" (default: on the GPU, unless the adapter is
+   * a software fallback such as SwiftShader), "gpu" (only bit-packed masks are read back) or "cpu"
+   * (the raw prototypes are read back, as on the CPU engine). Models on the CPU always assemble on
+   * the CPU.
    */
-  maskAssembly?: "gpu" | "cpu";
+  maskAssembly?: "auto" | "gpu" | "cpu";
 }
 
 /** The three files of the text prompt's CLIP model, as written by tools/clip_export.py. */

@@ -135,7 +135,12 @@ async fn gpu_mask_assembly_agrees_with_cpu_assembly() {
             let mut differing = 0;
             for i in 0..on_gpu.length() {
                 let (g, c) = (on_gpu.mask(i).unwrap(), on_cpu.mask(i).unwrap());
-                assert_eq!(g.score(), c.score(), "{what}: mask {i} score");
+                // Two network runs: equal on SwiftShader, within float noise on any device.
+                let (gs, cs) = (g.score(), c.score());
+                assert!(
+                    (gs - cs).abs() <= SCORE_TOL,
+                    "{what}: mask {i} score {gs} vs {cs}"
+                );
                 assert_eq!((g.width(), g.height()), (c.width(), c.height()), "{what}");
                 let (g, c) = (mask_of(&g), mask_of(&c));
                 let iou = g.iou(&c);
@@ -152,7 +157,7 @@ async fn gpu_mask_assembly_agrees_with_cpu_assembly() {
             .await
             .err()
             .unwrap();
-    assert_error(err, "INVALID_OPTION", "\"gpu\" or \"cpu\"");
+    assert_error(err, "INVALID_OPTION", "\"auto\", \"gpu\" or \"cpu\"");
 }
 
 #[wasm_bindgen_test]
@@ -211,14 +216,23 @@ async fn unknown_backends_reject() {
 
 #[wasm_bindgen_test]
 async fn twenty_segmentations_do_not_grow_wasm_memory() {
-    for backend in ["webgpu", "cpu"] {
+    for (backend, assembly) in [("webgpu", "gpu"), ("webgpu", "cpu"), ("cpu", "auto")] {
         let model = load_on(MODEL, backend).await.unwrap();
-        let first = segment(&model, fixture_image()).await.unwrap();
+        let options = format!(r#"{{"maxDet": 32, "maskAssembly": "{assembly}"}}"#);
+        let segment = |model: &FastSamJs| {
+            let promise = model.segment(fixture_image(), Some(object(&options)));
+            async move {
+                let value = JsFuture::from(promise).await.unwrap();
+                SegmentationJs::try_from_js_value(value).expect("a Segmentation")
+            }
+        };
+        let backend = format!("{backend} (masks: {assembly})");
+        let first = segment(&model).await;
         let length = first.length();
         drop(first);
         let after_first = wasm_memory_bytes();
         for run in 0..20 {
-            let seg = segment(&model, fixture_image()).await.unwrap();
+            let seg = segment(&model).await;
             assert_eq!(seg.length(), length, "{backend}: run {run}");
         }
         let after_twenty = wasm_memory_bytes();
