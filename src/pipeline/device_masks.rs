@@ -18,7 +18,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
 
 use super::bits::{BITS_PER_WORD, push_row_runs, words_per_row};
 use super::interpolate::Taps;
-use super::masks::{MaskPlan, Stages, shift};
+use super::masks::{MaskPlan, Stages};
 use super::{Letterbox, Placed, SegmentOptions, mask_plan};
 use crate::error::{Error, Result};
 use crate::mask::{Mask, MaskBuilder};
@@ -217,27 +217,20 @@ impl<'a> DeviceMasks<'a> {
             &self.device,
         );
         let (xs, ys) = (chunk.columns.clone(), chunk.rows.clone());
+        let reads = self.plan.reads(&xs, &ys);
+        let (cells_x, cells_y) = reads.cells;
+        let cells = self.logits(coefficients, cells_y.clone(), cells_x.clone());
+        let cropped = (reads.cropped.0.start, reads.cropped.1.start);
         let logits = match &self.plan.stages {
-            Stages::Single { rows, cols, x, y } => {
-                let (sx, sy) = (x.source_span(&xs), y.source_span(&ys));
-                let cells =
-                    self.logits(coefficients, shift(&sy, rows.start), shift(&sx, cols.start));
-                self.resize(cells, (x, y), (xs, ys), (sx.start, sy.start))
-            }
+            // The cells are the cropped grid's, shifted by the padding.
+            Stages::Single { x, y, .. } => self.resize(cells, (x, y), (xs, ys), cropped),
             Stages::Double {
-                up_x,
-                up_y,
-                rows,
-                cols,
-                x,
-                y,
+                up_x, up_y, x, y, ..
             } => {
-                let (cx, cy) = (x.source_span(&xs), y.source_span(&ys));
-                let (ux, uy) = (shift(&cx, cols.start), shift(&cy, rows.start));
-                let (px, py) = (up_x.source_span(&ux), up_y.source_span(&uy));
-                let cells = self.logits(coefficients, py.clone(), px.clone());
-                let upsampled = self.resize(cells, (up_x, up_y), (ux, uy), (px.start, py.start));
-                self.resize(upsampled, (x, y), (xs, ys), (cx.start, cy.start))
+                let (ux, uy) = reads.upsampled;
+                let origin = (cells_x.start, cells_y.start);
+                let upsampled = self.resize(cells, (up_x, up_y), (ux, uy), origin);
+                self.resize(upsampled, (x, y), (xs, ys), cropped)
             }
         };
         self.pack(logits)
@@ -322,23 +315,15 @@ fn shift_back(r: &Range<usize>, by: usize) -> Range<usize> {
 /// one mask: the logits, each resize's horizontal pass and output.
 fn largest_intermediate(plan: &MaskPlan, xs: &Range<usize>, ys: &Range<usize>) -> usize {
     let (nx, ny) = (xs.len(), ys.len());
-    match &plan.stages {
-        Stages::Single { x, y, .. } => {
-            let (sx, sy) = (x.source_span(xs).len(), y.source_span(ys).len());
-            (sy * sx).max(sy * nx).max(ny * nx)
-        }
-        Stages::Double {
-            up_x, up_y, x, y, ..
-        } => {
-            let (cx, cy) = (x.source_span(xs), y.source_span(ys));
-            let (px, py) = (up_x.source_span(&cx).len(), up_y.source_span(&cy).len());
-            let (ux, uy) = (cx.len(), cy.len());
-            [py * px, py * ux, uy * ux, uy * nx, ny * nx]
-                .into_iter()
-                .max()
-                .unwrap_or(0)
-        }
-    }
+    let reads = plan.reads(xs, ys);
+    let (px, py) = (reads.cells.0.len(), reads.cells.1.len());
+    let (ux, uy) = (reads.upsampled.0.len(), reads.upsampled.1.len());
+    let upsampling = match plan.stages {
+        Stages::Single { .. } => 0,
+        Stages::Double { .. } => (py * ux).max(uy * ux),
+    };
+    // Logits, the upsampling's passes, the last resize's horizontal pass and output.
+    (py * px).max(upsampling).max(uy * nx).max(ny * nx)
 }
 
 /// Groups the non-empty boxes (`(columns, rows)` per detection) into chunks: largest boxes first,

@@ -108,6 +108,42 @@ impl MaskPlan {
         }
     }
 
+    /// The source rectangles evaluating the frame rectangle `xs` x `ys` reads.
+    pub(crate) fn reads(&self, xs: &Range<usize>, ys: &Range<usize>) -> Reads {
+        match &self.stages {
+            Stages::Single { rows, cols, x, y } => {
+                let cropped = (x.source_span(xs), y.source_span(ys));
+                Reads {
+                    cells: (shift(&cropped.0, cols.start), shift(&cropped.1, rows.start)),
+                    upsampled: cropped.clone(),
+                    cropped,
+                }
+            }
+            Stages::Double {
+                up_x,
+                up_y,
+                rows,
+                cols,
+                x,
+                y,
+            } => {
+                // The last resize reads this rectangle of the cropped upsampled grid...
+                let cropped = (x.source_span(xs), y.source_span(ys));
+                let upsampled = (shift(&cropped.0, cols.start), shift(&cropped.1, rows.start));
+                // ...which the upsampling computes from this rectangle of prototype cells.
+                let cells = (
+                    up_x.source_span(&upsampled.0),
+                    up_y.source_span(&upsampled.1),
+                );
+                Reads {
+                    cells,
+                    upsampled,
+                    cropped,
+                }
+            }
+        }
+    }
+
     /// Frame pixels `(columns, rows)` that `bbox` (frame pixels) keeps: `x1 <= col < x2`,
     /// `y1 <= row < y2`.
     pub fn box_span(&self, bbox: &[f32; 4]) -> (Range<usize>, Range<usize>) {
@@ -116,6 +152,20 @@ impl MaskPlan {
             pixel_span(bbox[1], bbox[3], self.frame_height),
         )
     }
+}
+
+/// The source rectangles, each `(columns, rows)`, that evaluating a rectangle of the mask frame
+/// reads ([`MaskPlan::reads`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Reads {
+    /// Prototype cells the logits are needed on.
+    pub cells: (Range<usize>, Range<usize>),
+    /// The rectangle of the padding-cropped grid the last resize reads (for `Single` the cropped
+    /// prototype grid, for `Double` the cropped upsampled one).
+    pub cropped: (Range<usize>, Range<usize>),
+    /// `Double`: `cropped` in upsampled-grid coordinates, what the upsampling produces (for
+    /// `Single`, equal to `cropped`).
+    pub upsampled: (Range<usize>, Range<usize>),
 }
 
 /// Turns detections (coefficients + box) into masks over one frame, on the CPU.
@@ -165,48 +215,39 @@ impl<'a> MaskAssembler<'a> {
         let mut builder = MaskBuilder::new(frame.0, frame.1);
         let mut threshold =
             |y: usize, row: &[f32]| push_positive_runs(&mut builder, y, xs.start, row);
+        let reads = self.plan.reads(&xs, &ys);
+        let (cells_x, cells_y) = reads.cells;
+        let logits = self.logits(coefficients, cells_y.clone(), cells_x.clone());
+        let cells = Grid {
+            data: &logits,
+            width: cells_x.len(),
+            origin_x: cells_x.start,
+            origin_y: cells_y.start,
+        };
+        let (cropped_x, cropped_y) = reads.cropped;
         match &self.plan.stages {
-            Stages::Single { rows, cols, x, y } => {
-                let (sx, sy) = (x.source_span(&xs), y.source_span(&ys));
-                let logits =
-                    self.logits(coefficients, shift(&sy, rows.start), shift(&sx, cols.start));
+            Stages::Single { x, y, .. } => {
+                // The cells are the cropped grid's, shifted by the padding.
                 let grid = Grid {
-                    data: &logits,
-                    width: sx.len(),
-                    origin_x: sx.start,
-                    origin_y: sy.start,
+                    origin_x: cropped_x.start,
+                    origin_y: cropped_y.start,
+                    ..cells
                 };
                 resize_rect(grid, x, y, xs.clone(), ys.clone(), &mut threshold);
             }
             Stages::Double {
-                up_x,
-                up_y,
-                rows,
-                cols,
-                x,
-                y,
+                up_x, up_y, x, y, ..
             } => {
-                // Stage 2 reads this rectangle of the cropped upsampled grid...
-                let (cx, cy) = (x.source_span(&xs), y.source_span(&ys));
-                let (ux, uy) = (shift(&cx, cols.start), shift(&cy, rows.start));
-                // ...which stage 1 computes from this rectangle of prototype cells.
-                let (px, py) = (up_x.source_span(&ux), up_y.source_span(&uy));
-                let logits = self.logits(coefficients, py.clone(), px.clone());
-                let proto_grid = Grid {
-                    data: &logits,
-                    width: px.len(),
-                    origin_x: px.start,
-                    origin_y: py.start,
-                };
+                let (ux, uy) = reads.upsampled;
                 let mut upsampled = Vec::with_capacity(ux.len() * uy.len());
-                resize_rect(proto_grid, up_x, up_y, ux.clone(), uy.clone(), |_, row| {
+                resize_rect(cells, up_x, up_y, ux.clone(), uy, |_, row| {
                     upsampled.extend_from_slice(row)
                 });
                 let grid = Grid {
                     data: &upsampled,
                     width: ux.len(),
-                    origin_x: cx.start,
-                    origin_y: cy.start,
+                    origin_x: cropped_x.start,
+                    origin_y: cropped_y.start,
                 };
                 resize_rect(grid, x, y, xs.clone(), ys.clone(), &mut threshold);
             }
