@@ -3,9 +3,10 @@
 //!
 //! On WebGPU the two raw outputs are read back with one asynchronous transaction
 //! ([`BurnEngine::infer_async`]); natively (Burn's `flex` CPU backend in tests, wgpu where a GPU
-//! exists) the synchronous [`Engine::infer`] does the same. [`BurnEngine::segment_async`] (and
-//! natively [`BurnEngine::segment`]) instead keeps the prototypes on the device and assembles the
-//! masks there ([`crate::pipeline::device_masks`]): only `output0` and bit-packed masks come back.
+//! exists) the synchronous [`Engine::infer`] does the same. [`BurnEngine::run_on_device_async`]
+//! then [`DeviceRun::segment_async`] (natively `run_on_device` and `segment`) instead keep the
+//! prototypes on the device and assemble the masks there ([`crate::pipeline::device_masks`]):
+//! only `output0` and bit-packed masks come back.
 
 use crate::onnx as pb;
 use burn::tensor::{Device, Tensor, TensorData, Transaction};
