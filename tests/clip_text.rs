@@ -183,6 +183,49 @@ fn segment(case: &ImageCase, model: &FastSam) -> (Vec<u8>, u32, u32, Segmentatio
     (rgb, w, h, seg)
 }
 
+/// The mask IoU bound of the parity tests (`tests/parity.rs`): an IoU of at least 0.99 allows the
+/// areas of two masks to differ by at most 1% of the larger.
+const MASK_AREA_REL: f64 = 0.01;
+
+/// One region's mask and crop against the Python reference. The masks come from our segmentation
+/// of the fixture, whose boundary pixels may flip between CPUs (tract's native kernels sum in
+/// another order on AVX2 than on AVX-512): an identical mask must give the identical bounding box
+/// and crop; a mask that differs stays within the parity mask bound, and what its crop does to
+/// CLIP is bounded by the cosine tolerance and the exact selections checked after.
+fn check_region(
+    case: &ImageCase,
+    region: &RegionRef,
+    seg: &Segmentation,
+    rgb: &[u8],
+    w: u32,
+    h: u32,
+) {
+    let what = format!("{} mask {}", case.image, region.index);
+    let mask = &seg.instances()[region.index].mask;
+    let (crop, cw, ch) = mask_region(rgb, w, h, mask).unwrap().unwrap();
+    let [x1, y1, x2, y2] = region.bbox;
+    if mask.area() == region.area {
+        assert_eq!((cw, ch), (x2 - x1, y2 - y1), "{what}");
+        let sum: u64 = crop.iter().map(|&v| v as u64).sum();
+        assert_eq!(sum, region.crop_sum, "{what} crop");
+    } else {
+        let larger = mask.area().max(region.area) as f64;
+        assert!(
+            mask.area().abs_diff(region.area) as f64 <= MASK_AREA_REL * larger,
+            "{what}: area {} against {}",
+            mask.area(),
+            region.area
+        );
+        assert!(
+            cw.abs_diff(x2 - x1) <= 2 && ch.abs_diff(y2 - y1) <= 2,
+            "{what}: crop {cw}x{ch} against {}x{}",
+            x2 - x1,
+            y2 - y1
+        );
+        println!("{what}: area {} against {}", mask.area(), region.area);
+    }
+}
+
 /// The whole text prompt on `engine` against the Python selection.
 fn check_selection(engine: Box<dyn ClipEngine>) {
     let r: SelectionRef = json("text_selection.json");
@@ -199,29 +242,7 @@ fn check_selection(engine: Box<dyn ClipEngine>) {
             case.image
         );
         for region in &case.regions {
-            let mask = &seg.instances()[region.index].mask;
-            assert_eq!(
-                mask.area(),
-                region.area,
-                "{} mask {}",
-                case.image,
-                region.index
-            );
-            let (crop, cw, ch) = mask_region(&rgb, w, h, mask).unwrap().unwrap();
-            let [x1, y1, x2, y2] = region.bbox;
-            assert_eq!(
-                (cw, ch),
-                (x2 - x1, y2 - y1),
-                "{} mask {}",
-                case.image,
-                region.index
-            );
-            let sum: u64 = crop.iter().map(|&v| v as u64).sum();
-            assert_eq!(
-                sum, region.crop_sum,
-                "{} mask {} crop",
-                case.image, region.index
-            );
+            check_region(case, region, &seg, &rgb, w, h);
         }
 
         let view = ImageView::new(&rgb, w, h, PixelFormat::Rgb).unwrap();
