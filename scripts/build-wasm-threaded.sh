@@ -13,7 +13,8 @@ export RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd
   -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296 \
   -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
   -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
-rustup run "$NIGHTLY" wasm-pack build --release --target web --out-dir pkg/threaded \
+if [ "${FASTSAM_WASM_PROFILE:-release}" = release ]; then profile=(--release); else profile=(--profile "$FASTSAM_WASM_PROFILE"); fi
+rustup run "$NIGHTLY" wasm-pack build "${profile[@]}" --target web --out-dir pkg/threaded \
   --out-name fastsam_web_threaded --no-pack -- \
   --no-default-features --features threads -Z build-std=std,panic_abort
 wasm=pkg/threaded/fastsam_web_threaded_bg.wasm

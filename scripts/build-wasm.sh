@@ -6,9 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fastsam-web/target}
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
-wasm-pack build --release --target web --out-dir pkg --out-name fastsam_web "$@"
+# The cargo profile: `release` for publishing; the test suite sets `testing` (no fat LTO, Cargo.toml).
+export FASTSAM_WASM_PROFILE=${FASTSAM_WASM_PROFILE:-release}
+if [ "$FASTSAM_WASM_PROFILE" = release ]; then profile=(--release); else profile=(--profile "$FASTSAM_WASM_PROFILE"); fi
+source scripts/steps.sh
+
 # Function names (~5 MB) are debugging aid only: the published module goes without them.
-node scripts/strip-wasm-names.mjs pkg/fastsam_web_bg.wasm
+main_build() {
+  wasm-pack build "${profile[@]}" --target web --out-dir pkg --out-name fastsam_web "$@"
+  node scripts/strip-wasm-names.mjs pkg/fastsam_web_bg.wasm
+}
+step "wasm build: both engines (pkg/, $FASTSAM_WASM_PROFILE)" main_build "$@"
 # The builds FastSamWorker picks from, so that a page downloads one engine, not both:
 #   pkg/webgpu/   the Burn port alone (WebGPU; tract not linked),
 #   pkg/cpu/      tract alone, one thread,
@@ -16,12 +24,12 @@ node scripts/strip-wasm-names.mjs pkg/fastsam_web_bg.wasm
 # Each is a wasm-pack build without package files, its function names stripped like the main one's.
 sub_build() {
   local dir=$1 features=$2
-  wasm-pack build --release --target web --out-dir "pkg/$dir" --out-name "fastsam_web_$dir" \
+  wasm-pack build "${profile[@]}" --target web --out-dir "pkg/$dir" --out-name "fastsam_web_$dir" \
     --no-pack -- --no-default-features --features "$features"
   node scripts/strip-wasm-names.mjs "pkg/$dir/fastsam_web_${dir}_bg.wasm"
 }
-sub_build webgpu burn
-sub_build cpu tract
-bash scripts/build-wasm-threaded.sh
+step "wasm build: WebGPU alone (pkg/webgpu/)" sub_build webgpu burn
+step "wasm build: CPU alone (pkg/cpu/)" sub_build cpu tract
+step "wasm build: CPU threaded, nightly (pkg/threaded/)" bash scripts/build-wasm-threaded.sh
 # wasm-pack writes a .gitignore of '*' into pkg/; the package files are generated, never committed.
 node scripts/pkg-metadata.mjs

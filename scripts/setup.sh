@@ -18,6 +18,7 @@ for arg in "$@"; do
 done
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+source scripts/steps.sh
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
@@ -36,30 +37,33 @@ if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
   || ! rustup component list --toolchain "$NIGHTLY" --installed | grep -q '^rust-src' \
   || ! rustup target list --toolchain "$NIGHTLY" --installed | grep -qx wasm32-unknown-unknown; then
   say "installing the $NIGHTLY toolchain with rust-src (threaded wasm build)"
-  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
+  step "set-up: nightly toolchain" rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
 fi
 
 if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then
   say "installing wasm-pack $WASM_PACK_VERSION (about 2 minutes)"
-  cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked
+  step "set-up: wasm-pack (compiled)" cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WASM_BINDGEN_VERSION" ]; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
   # Not --locked: with the lock file the resolution fails on webpki-roots (see README).
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  step "set-up: wasm-bindgen-cli (compiled)" cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
 if [ "$browser" = 1 ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
   say "installing Debian's chromium and chromium-driver"
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+  install_chromium() {
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+  }
+  step "set-up: chromium and chromium-driver (apt)" install_chromium
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
-  npm ci --no-audit --no-fund
+  step "set-up: npm ci" npm ci --no-audit --no-fund
 fi
 say "ready"

@@ -1,29 +1,24 @@
 #!/usr/bin/env bash
-# Every test: native Rust (unit, fixture parity, error handling) and the same API through JS in
-# headless Chromium (wasm-pack test). Run scripts/setup.sh --browser first on a fresh machine.
+# Every test: formatting and clippy, native Rust (unit, fixture parity, error handling), tract-linalg's
+# wasm kernel tests, the API through JS in headless Chromium, the package and demo end to end, and a
+# smoke run of the benchmark page. Prints each step's time and a table at the end (scripts/steps.sh).
+# Run scripts/setup.sh --browser first on a fresh machine. docs/building.md has the quicker loops.
+#
+# The wasm builds here use the `testing` cargo profile (release code, no fat LTO): the same code
+# paths as the published package, built in a fraction of the time and memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fastsam-web/target}
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
+export FASTSAM_WASM_PROFILE=${FASTSAM_WASM_PROFILE:-testing}
+source scripts/steps.sh
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-
-step "cargo fmt --check"
-cargo fmt --check
-step "cargo clippy (native and wasm32, -D warnings)"
-cargo clippy --all-targets -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
-# The threaded wasm build's configuration (no Burn, thread pool): scripts/build-wasm-threaded.sh.
-cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features threads -- -D warnings
-# The one-engine builds the worker loads (scripts/build-wasm.sh): WebGPU alone, CPU alone.
-cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features burn -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features tract -- -D warnings
-step "native tests"
-cargo test --features threads
-step "tract-linalg's tests of the vendored wasm kernels (wasm32-wasip1, Node WASI)"
-bash vendor/test-linalg.sh
-step "browser tests (headless Chromium)"
-wasm-pack test --release --headless --chrome
-step "end-to-end tests (demo and worker client in headless Chromium)"; npm run test:e2e
-step "benchmark page smoke run (fixture model, every row once; no timing asserted)"; node scripts/bench.mjs --smoke --no-build
+bash scripts/lint.sh
+step "native tests" cargo test --features threads
+step "tract-linalg's wasm kernel tests (wasm32-wasip1, Node WASI)" bash vendor/test-linalg.sh
+step "browser tests (headless Chromium)" bash scripts/test-browser.sh
+step "package and demo build (npm run build)" npm run build
+step "end-to-end tests (demo, worker client, threads in headless Chromium)" bash scripts/test-e2e.sh --no-build
+step "benchmark page smoke run (fixture model, every row once; no timing asserted)" \
+  node scripts/bench.mjs --smoke --no-build

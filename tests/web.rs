@@ -1,6 +1,6 @@
-//! The JavaScript API in headless Chromium (`wasm-pack test --headless --chrome`): the same
-//! fixtures as the native parity tests, driven through the exported `FastSam` / `Segmentation` /
-//! `Mask` classes and JS values, including every error path.
+//! The JavaScript API in headless Chromium (`bash scripts/test-browser.sh`, part of `npm test`):
+//! the same fixtures as the native parity tests, driven through the exported `FastSam` /
+//! `Segmentation` / `Mask` classes and JS values, including every error path.
 #![cfg(target_arch = "wasm32")]
 
 use fastsam_web::Mask;

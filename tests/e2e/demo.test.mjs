@@ -1,7 +1,8 @@
 // End-to-end test of the demo page (the production build in dist/): headless Chromium loads the
 // committed fixture model, segments a sample photo in the worker, prompts it with the pointer and
 // checks the drawn masks from canvas pixels, the page's responsiveness, exports and bad inputs.
-// Screenshots of each mode go to target/e2e/. Run with `npm run test:e2e`.
+// Screenshots of each mode go to target/e2e/. Run with `npm run test:e2e` (all e2e files) or
+// `bash scripts/test-e2e.sh tests/e2e/demo.test.mjs`.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
