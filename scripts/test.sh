@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fastsam-web/target}
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
-export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900}
 export FASTSAM_WASM_PROFILE=${FASTSAM_WASM_PROFILE:-testing}
 source scripts/steps.sh
 
