@@ -16,7 +16,10 @@ struct Case {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // At run time, like tests/common: the checkout being tested, not the one that compiled it.
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let path = root
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .join("tests/fixtures/clip")
         .join(name);
     std::fs::read(&path)

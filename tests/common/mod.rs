@@ -7,9 +7,18 @@ use std::path::{Path, PathBuf};
 use fastsam_web::Mask;
 use serde::Deserialize;
 
-/// `tests/fixtures`.
+/// `tests/fixtures` of the checkout the tests run in. Read at run time (cargo sets
+/// `CARGO_MANIFEST_DIR` for the test process): a test binary reused from a build in another clone
+/// that shares the target directory must read this checkout's fixtures, not that clone's.
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    manifest_dir().join("tests/fixtures")
+}
+
+/// The crate root, at run time when cargo says it, else where the tests were compiled.
+pub fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// Reads a 1-D little-endian `.npy` array of float32.
