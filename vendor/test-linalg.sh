@@ -10,9 +10,6 @@ export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 export RUSTFLAGS="-C target-feature=+simd128"
 # Upstream code, not linted here: no clippy wrapper from scripts/clippy-in-builds.sh.
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
-# The kernel suites run in seconds; opt-level 1 compiles them and their test harness in less time.
-# The package builds keep opt-level 3 for tract-linalg.
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 export CARGO_TARGET_WASM32_WASIP1_RUNNER="node $(pwd)/../../tools/wasi-runner.mjs"
 rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
 # wasm32-wasip1 aborts on the first panic, so a failing test stops the run. Skipped: one test of
