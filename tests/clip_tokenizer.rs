@@ -3,7 +3,8 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Instant;
 
 use fastsam_web::clip::tokenizer::{CONTEXT_LENGTH, ClipTokenizer};
@@ -16,12 +17,7 @@ struct Case {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    // At run time, like tests/common: the checkout being tested, not the one that compiled it.
-    let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
-    let path = root
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-        .join("tests/fixtures/clip")
-        .join(name);
+    let path = common::fixtures().join("clip").join(name);
     std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (run tools/make_clip_tokens.py)", path.display()))
 }
