@@ -415,3 +415,87 @@ fn device_mask_assembly_matches_the_cpu_assembly() {
     println!("device vs CPU mask assembly: {masks} masks, {pixels} pixels, {differing} differ");
     assert!(masks > 100, "only {masks} masks compared");
 }
+
+/// Every ONNX file among the fixtures: the reference models, the foreign ones the loaders refuse,
+/// and `models/exports/` (the same network as users' exporters write it: initializers merged by
+/// onnxslim, opaque initializer names, float16 from ultralytics and from onnxconverter_common).
+fn fixture_models() -> Vec<std::path::PathBuf> {
+    let mut paths = Vec::new();
+    for folder in ["models", "models/exports"] {
+        for entry in std::fs::read_dir(fixtures().join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "onnx") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    paths
+}
+
+/// One definition of a FastSAM model for both engines: a file either loads on both, and then gives
+/// the same raw outputs, detections and masks on every fixture image (within the bounds above), or
+/// both refuse it with the same error code.
+#[test]
+fn every_fixture_model_loads_alike_on_both_engines() {
+    let images: Vec<_> = ["shapes_wide", "shapes_tall", "shapes_small"]
+        .iter()
+        .map(|stem| read_png_rgb(&fixtures().join(format!("images/{stem}.png"))))
+        .collect();
+    let (mut loaded, mut refused) = (Vec::new(), Vec::new());
+    for path in fixture_models() {
+        let name = path.strip_prefix(fixtures()).unwrap().display().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        let tract = FastSam::from_onnx(&bytes);
+        let burn = BurnEngine::from_onnx(&bytes, None, Device::flex(), "burn-flex");
+        let (tract, burn) = match (tract, burn) {
+            (Err(t), Err(b)) => {
+                assert_eq!(t.code(), b.code(), "{name}: tract: {t}; burn: {b}");
+                refused.push(name);
+                continue;
+            }
+            (Ok(t), Ok(b)) => (t, FastSam::with_engine(Box::new(b))),
+            (t, b) => panic!(
+                "{name}: one engine loads it, the other does not: tract {:?}, burn {:?}",
+                t.err(),
+                b.err()
+            ),
+        };
+        loaded.push(name.clone());
+        // The reference models' outputs are compared above, case by case.
+        if !name.contains("exports") {
+            continue;
+        }
+        let size = tract.input_size() as f32;
+        for (k, (rgb, w, h)) in images.iter().enumerate() {
+            let name = format!("{name} image {k}");
+            let image = ImageView::new(rgb, *w, *h, PixelFormat::Rgb).unwrap();
+            let (letterbox, input) = burn.preprocess(&image);
+            let (t, b) = (tract.infer(&input).unwrap(), burn.infer(&input).unwrap());
+            let worst = compare_predictions(&b, &t.predictions, 1, size);
+            assert_within(
+                &name,
+                "tract",
+                worst,
+                max_abs(&b.prototypes, &t.prototypes, 1),
+            );
+            let options = SegmentOptions {
+                conf: 0.4,
+                iou: 0.9,
+                max_det: 32,
+                mask_resolution: MaskResolution::Full,
+                ..SegmentOptions::default()
+            };
+            matched(
+                &name,
+                &postprocess(&b, &letterbox, &options),
+                &postprocess(&t, &letterbox, &options),
+            );
+        }
+    }
+    println!("loaded by both engines: {loaded:?}; refused by both: {refused:?}");
+    assert!(
+        loaded.len() >= 6 && refused.len() >= 3,
+        "{loaded:?} {refused:?}"
+    );
+}

@@ -11,7 +11,8 @@ simplification). Afterwards the script:
 * removes the export timestamp from the metadata (so the same weights give the same bytes);
 * checks the shapes above and that the weight initializers keep their PyTorch names
   (``model.0.conv.weight``, ``model.0.conv.bias``, ...), renaming them back if a simplifier
-  changed them - fastsam-web loads its weights by these names;
+  changed them. fastsam-web does not need the names (it finds each layer's weights through the
+  graph, so ultralytics' own exports load as they are); they make the file easy to inspect;
 * runs onnxruntime on a letterboxed test image and compares it with the PyTorch checkpoint
   (max abs difference per output), and optionally with another ONNX file (``--compare-onnx``).
 
@@ -219,11 +220,13 @@ def export_onnx(
     simplify: bool = True,
     half: bool = False,
     verbose: bool = False,
+    restore_names: bool = True,
 ) -> Path:
     """Export ``pt_path`` with ultralytics to ``out_path`` (static, batch 1, opset 17).
 
     The checkpoint is copied to a temporary folder first, since the exporter writes next
-    to its input. The export timestamp is removed and renamed weights are restored.
+    to its input. The export timestamp is removed and, unless ``restore_names`` is false (the
+    test fixtures of exports as ultralytics writes them), renamed weights are restored.
     """
     import onnx
     from ultralytics import FastSAM
@@ -246,9 +249,10 @@ def export_onnx(
     for k, v in keep:
         p = model_onnx.metadata_props.add()
         p.key, p.value = k, v
-    renamed = restore_initializer_names(model_onnx, load_torch_model(pt_path))
-    if renamed:
-        print(f"restored the PyTorch names of {renamed} initializers")
+    if restore_names:
+        renamed = restore_initializer_names(model_onnx, load_torch_model(pt_path))
+        if renamed:
+            print(f"restored the PyTorch names of {renamed} initializers")
     onnx.save(model_onnx, str(out_path))
     return out_path
 

@@ -6,6 +6,9 @@ tests/fixtures/FORMAT.md:
   a reduced-width YOLOv8-seg (the FastSAM layout) with one class, seeded random weights,
   BatchNorm statistics calibrated on the images and the heads scaled so that the outputs
   depend on the input (scores straddle 0.4, boxes vary, masks are partial);
+* ``models/exports/*.onnx``: the same kind of model as users' exporters write it (initializers
+  merged by onnxslim, opaque initializer names, float16 from ultralytics and from
+  onnxconverter_common), for the tests that both engines load every export alike;
 * ``resize_cases.bin``   cv2.resize(INTER_LINEAR) input/output pairs;
 * ``reference/<case>.json`` and the sampled raw outputs, for every (model, image) pair.
 
@@ -16,6 +19,7 @@ Usage:
     python tools/make_fixtures.py                 # everything, into tests/fixtures
     python tools/make_fixtures.py --verbose       # also list the ONNX initializer names
     python tools/make_fixtures.py --out /tmp/fx --target /tmp/fx-target
+    python tools/make_fixtures.py --exports-only  # only models/exports/ (reads models/tiny-640.onnx)
 """
 
 from __future__ import annotations
@@ -505,6 +509,104 @@ def onnx_initializer_names(path: Path) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------
+# exports as users make them
+# --------------------------------------------------------------------------------------
+
+# models/exports/<stem>.onnx: what each file exercises in the loaders.
+EXPORTS = {
+    "shared-bias": "ultralytics + onnxslim export with the box-branch biases equal across the three "
+    "levels: onnxslim keeps one initializer for them, so two convolutions read a tensor named after another layer",
+    "opaque-names": "tiny-640.onnx with every initializer renamed `onnx::<Op>_<n>` (graph and node names kept)",
+    "half": "ultralytics' half-precision export (`quantize=16`, formerly `half=True`; on the CPU: onnxruntime's float16 converter, keep_io_types)",
+    "float16": "tiny-640.onnx through onnxconverter_common.float16 (keep_io_types=True)",
+}
+
+
+def equalize_box_biases(model) -> None:
+    """Give every level's last box-branch convolution the bias of level P3 (ultralytics' own
+    ``bias_init`` also makes them equal), so that an exporter may merge them."""
+    import torch
+
+    head = model.model[-1]
+    with torch.no_grad():
+        for branch in head.cv2[1:]:
+            branch[-1].bias.copy_(head.cv2[0][-1].bias)
+
+
+def merged_conv_inputs(model_onnx) -> list[str]:
+    """Conv/ConvTranspose inputs that read a tensor not named after their own module."""
+    import convert
+
+    out = []
+    for node in model_onnx.graph.node:
+        if node.op_type in ("Conv", "ConvTranspose"):
+            module = convert.module_path(node.name)
+            for name, param in zip(node.input[1:], ("weight", "bias")):
+                if name and name != f"{module}.{param}":
+                    out.append(f"{node.name} reads {name}")
+    return out
+
+
+def rename_initializers_opaquely(model_onnx) -> int:
+    """Rename every initializer ``onnx::<first reader's op>_<n>``, as exporters without PyTorch
+    names do; node inputs and listed graph inputs follow. Returns how many were renamed."""
+    graph = model_onnx.graph
+    reader = {}
+    for node in graph.node:
+        for x in node.input:
+            reader.setdefault(x, node.op_type)
+    new = {init.name: f"onnx::{reader.get(init.name, 'Unused')}_{k}" for k, init in enumerate(graph.initializer)}
+    for init in graph.initializer:
+        init.name = new[init.name]
+    for node in graph.node:
+        for k, x in enumerate(node.input):
+            if x in new:
+                node.input[k] = new[x]
+    for value in graph.input:
+        if value.name in new:
+            value.name = new[value.name]
+    return len(new)
+
+
+def write_exports(model, out: Path, target: Path) -> None:
+    """Write models/exports/*.onnx (EXPORTS) from the fixture model and models/tiny-640.onnx."""
+    import onnx
+    from onnxconverter_common import float16
+
+    import convert
+
+    folder = out / "models" / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    base = out / "models" / "tiny-640.onnx"
+
+    shared = copy.deepcopy(model)
+    equalize_box_biases(shared)
+    shared_pt = target / "tiny-shared-bias.pt"
+    save_checkpoint(shared, shared_pt)
+    p = convert.export_onnx(shared_pt, 640, folder / "shared-bias.onnx", simplify=True, restore_names=False)
+    merged = merged_conv_inputs(onnx.load(str(p)))
+    assert merged, "onnxslim merged no initializers: the shared-bias fixture tests nothing"
+    print(f"{p.name}: {len(merged)} convolution inputs named after another layer, e.g. {merged[0]}")
+
+    m = onnx.load(str(base))
+    renamed = rename_initializers_opaquely(m)
+    onnx.save(m, str(folder / "opaque-names.onnx"))
+    print(f"opaque-names.onnx: {renamed} initializers renamed")
+
+    half_pt = target / "tiny.pt"
+    save_checkpoint(model, half_pt)
+    convert.export_onnx(half_pt, 640, folder / "half.onnx", simplify=True, half=True, restore_names=False)
+
+    m = float16.convert_float_to_float16(onnx.load(str(base)), keep_io_types=True)
+    onnx.save(m, str(folder / "float16.onnx"))
+
+    for stem in EXPORTS:
+        p = folder / f"{stem}.onnx"
+        relabel_fixture_metadata(p)
+        print(f"{p.relative_to(out)}: {p.stat().st_size / 1e3:.0f} kB")
+
+
+# --------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------
 
@@ -537,6 +639,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--seed", type=int, default=SEED, help=f"model seed (default {SEED}; the images are fixed)")
     ap.add_argument("--verbose", action="store_true", help="print more, including the ONNX initializer names")
+    ap.add_argument(
+        "--exports-only", action="store_true", help="only write models/exports/ (from the committed models/tiny-640.onnx)"
+    )
     args = ap.parse_args(argv)
 
     os.environ.setdefault("YOLO_VERBOSE", "False")
@@ -551,14 +656,18 @@ def main(argv: list[str] | None = None) -> int:
     target = Path(args.target)
     for sub in ("images", "models", "reference"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    for old in (out / "reference").glob("*"):
-        old.unlink()
+    if not args.exports_only:
+        for old in (out / "reference").glob("*"):
+            old.unlink()
 
     # images
     images = {}
     for stem, w, h, s in IMAGES:
         rgb = synthetic_image(IMAGE_SEED + s, w, h)
         p = out / "images" / f"{stem}.png"
+        if args.exports_only:
+            images[stem] = rgb
+            continue
         cv2.imwrite(str(p), np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_PNG_COMPRESSION, 9])
         back = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)[..., ::-1]
         assert np.array_equal(back, rgb)
@@ -579,6 +688,9 @@ def main(argv: list[str] | None = None) -> int:
     pt_path = target / "tiny.pt"
     save_checkpoint(model, pt_path)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if args.exports_only:
+        write_exports(model, out, target)
+        return 0
 
     onnx_paths = {}
     for stem, S, simplify in MODELS:
@@ -593,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{p.name}: {p.stat().st_size / 1e3:.0f} kB, {len(info['initializers'])} initializers, "
             f"{len(info['identity_aliases'])} Identity aliases, simplify={simplify}"
         )
+    write_exports(model, out, target)
     if args.verbose:
         print("initializers of tiny-640.onnx:")
         for n in onnx_initializer_names(onnx_paths["tiny-640"][0]):

@@ -8,6 +8,8 @@ pub mod graph;
 pub mod threads;
 #[cfg(feature = "tract")]
 pub mod tract;
+#[cfg(feature = "tract")]
+mod widen;
 
 use crate::error::{Error, Result};
 

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
-use super::graph::{InputType, Signature, inspect};
+use super::graph::{Signature, inspect};
 use super::threads::Threads;
+use super::widen::widen_half;
 use super::{Engine, RawOutputs, check_input};
 use crate::error::{Error, Result};
 
@@ -53,7 +54,7 @@ impl TractEngine {
     /// Checks and optimises an ONNX FastSAM export. `input_size` is only used for dynamic exports.
     pub fn from_onnx(bytes: &[u8], input_size: Option<u32>) -> Result<Self> {
         let signature = inspect(&crate::onnx::decode(bytes)?, input_size)?;
-        Self::build(&decode_onnx(bytes)?, signature)
+        Self::build(decode_onnx(bytes)?, signature)
     }
 
     /// Like [`TractEngine::from_onnx`], freeing the file's bytes once tract has decoded them (before
@@ -62,19 +63,17 @@ impl TractEngine {
         let signature = inspect(&crate::onnx::decode(&bytes)?, input_size)?;
         let proto = decode_onnx(&bytes)?;
         drop(bytes);
-        Self::build(&proto, signature)
+        Self::build(proto, signature)
     }
 
-    fn build(proto: &pb::ModelProto, signature: Signature) -> Result<Self> {
+    /// Builds the plan, float16 exports widened to float32 first (`widen`): the input is f32.
+    fn build(mut proto: pb::ModelProto, signature: Signature) -> Result<Self> {
         let s = signature.input_size as usize;
-        let datum = match signature.input_type {
-            InputType::F32 => f32::datum_type(),
-            InputType::F16 => f16::datum_type(),
-        };
+        widen_half(&mut proto);
         let build = || -> TractResult<Plan> {
             onnx()
-                .model_for_proto_model(proto)?
-                .with_input_fact(0, InferenceFact::dt_shape(datum, [1, 3, s, s]))?
+                .model_for_proto_model(&proto)?
+                .with_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), [1, 3, s, s]))?
                 .into_optimized()?
                 .into_runnable()
         };
@@ -143,10 +142,7 @@ impl Engine for TractEngine {
     fn infer(&self, input: &[f32]) -> Result<RawOutputs> {
         let s = check_input(input, self.signature.input_size)?;
         let fail = |e: TractError| Error::Inference(root_cause(&e));
-        let mut tensor = Tensor::from_shape(&[1, 3, s, s], input).map_err(fail)?;
-        if self.signature.input_type == InputType::F16 {
-            tensor = tensor.cast_to::<f16>().map_err(fail)?.into_owned();
-        }
+        let tensor = Tensor::from_shape(&[1, 3, s, s], input).map_err(fail)?;
         let outputs = self
             .threads
             .run(|| self.plan.run(tvec!(tensor.into())))

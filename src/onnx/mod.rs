@@ -1,5 +1,6 @@
 //! A reader of the parts of an ONNX file this crate looks at: declared inputs and outputs,
-//! initializers, `Identity`/`Constant` nodes and metadata. It borrows tensor bytes from the file
+//! initializers, the nodes' names, operators, inputs, outputs and tensor or integer attributes, and
+//! metadata. It borrows tensor bytes from the file
 //! instead of copying them, and needs no inference engine, so the WebGPU build carries no tract.
 //!
 //! Field numbers follow `onnx.proto3` (<https://github.com/onnx/onnx/blob/main/onnx/onnx.proto3>);
@@ -42,24 +43,28 @@ pub struct GraphProto<'a> {
     pub output: Vec<ValueInfoProto>,
 }
 
-/// One operator: its type, tensor names and attributes.
+/// One operator: its name, type, tensor names and attributes.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct NodeProto<'a> {
     /// Names of the tensors it reads.
     pub input: Vec<String>,
     /// Names of the tensors it writes.
     pub output: Vec<String>,
+    /// The node's name: PyTorch exporters write the module path, `/model.22/cv2.1/cv2.1.2/Conv`.
+    pub name: String,
     /// The operator (`Conv`, `Identity`, `Constant`, ...).
     pub op_type: String,
     /// Its attributes (only the name and a tensor value are read).
     pub attribute: Vec<AttributeProto<'a>>,
 }
 
-/// A node attribute; only tensor-valued ones carry a value here.
+/// A node attribute; only integer and tensor values are read.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct AttributeProto<'a> {
-    /// The attribute's name (`value` for a `Constant`).
+    /// The attribute's name (`value` for a `Constant`, `to` for a `Cast`, `axis`, ...).
     pub name: String,
+    /// Its integer value, when it holds one.
+    pub i: Option<i64>,
     /// Its tensor, when it holds one.
     pub t: Option<TensorProto<'a>>,
 }
@@ -71,11 +76,11 @@ pub struct TensorProto<'a> {
     pub name: String,
     /// Dimensions, outermost first.
     pub dims: Vec<i64>,
-    /// `TensorProto.DataType` (1 = float32, 10 = float16, 7 = int64, ...).
+    /// `TensorProto.DataType` (1 = float32, 2 = uint8, 3 = int8, 6 = int32, 10 = float16, ...).
     pub data_type: i32,
     /// Values of a float32 tensor not stored raw.
     pub float_data: Vec<f32>,
-    /// Values of int32/float16 tensors not stored raw (float16 as bit patterns).
+    /// Values of int8/uint8/int32/float16 tensors not stored raw (float16 as bit patterns).
     pub int32_data: Vec<i32>,
     /// Little-endian values, borrowed from the file.
     pub raw_data: &'a [u8],
@@ -169,6 +174,7 @@ fn node(bytes: &[u8]) -> Read<NodeProto<'_>> {
         match number {
             1 => out.input.push(v.string("NodeProto.input")?),
             2 => out.output.push(v.string("NodeProto.output")?),
+            3 => out.name = v.string("NodeProto.name")?,
             4 => out.op_type = v.string("NodeProto.op_type")?,
             5 => out
                 .attribute
@@ -183,6 +189,7 @@ fn attribute(bytes: &[u8]) -> Read<AttributeProto<'_>> {
     message(bytes, |out: &mut AttributeProto, number, v| {
         match number {
             1 => out.name = v.string("AttributeProto.name")?,
+            3 => out.i = Some(v.int("AttributeProto.i")?),
             5 => out.t = Some(tensor(v.bytes("AttributeProto.t")?)?),
             _ => {}
         }

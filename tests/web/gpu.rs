@@ -110,6 +110,49 @@ async fn webgpu_agrees_with_the_cpu_path_and_the_reference() {
     assert!(prompts >= 4);
 }
 
+/// The same network as users' exporters write it (`tools/make_fixtures.py`, `EXPORTS`).
+const EXPORTS: [(&str, &[u8]); 4] = [
+    (
+        "onnxslim-merged initializers",
+        include_bytes!("../fixtures/models/exports/shared-bias.onnx"),
+    ),
+    (
+        "opaque initializer names",
+        include_bytes!("../fixtures/models/exports/opaque-names.onnx"),
+    ),
+    (
+        "ultralytics half=True",
+        include_bytes!("../fixtures/models/exports/half.onnx"),
+    ),
+    (
+        "onnxconverter_common float16",
+        include_bytes!("../fixtures/models/exports/float16.onnx"),
+    ),
+];
+
+/// Every export flavour loads on WebGPU (the Burn port binds weights through the graph) and on the
+/// CPU (tract, float16 widened to f32), with the same masks; a foreign file fails alike on both.
+#[wasm_bindgen_test]
+async fn every_export_flavour_loads_on_both_backends_alike() {
+    for (name, bytes) in EXPORTS {
+        let gpu = load_on(bytes, "webgpu")
+            .await
+            .unwrap_or_else(|e| panic!("{name} on webgpu: {e:?}"));
+        let cpu = load_on(bytes, "cpu")
+            .await
+            .unwrap_or_else(|e| panic!("{name} on cpu: {e:?}"));
+        assert_eq!(gpu.engine(), "burn", "{name}");
+        let on_gpu = segment(&gpu, fixture_image()).await.unwrap();
+        let on_cpu = segment(&cpu, fixture_image()).await.unwrap();
+        assert_same_masks(name, &on_gpu, &on_cpu);
+    }
+    // A foreign model is refused by both, with the same code.
+    for backend in ["webgpu", "cpu"] {
+        let err = load_on(CLASSIFIER, backend).await.err().unwrap();
+        assert_error(err, "INVALID_MODEL", "classifier");
+    }
+}
+
 /// Masks assembled on the GPU (the default there) against the same model's masks assembled on the
 /// CPU from the read-back prototypes, for both semantics and mask resolutions: same detections in
 /// the same order, each mask IoU >= 0.99 (only the logits' matrix product sums in another order).
