@@ -58,6 +58,9 @@ export interface ModelInfo {
   gemmTile: "4x8" | "8x8" | "none";
   /** Side of the square model input. */
   inputSize: number;
+  /** How the file stores its weights, as `FastSam.dtype` says: "fp16" files are half the download;
+   *  the network computes in f32 either way. */
+  dtype: "fp32" | "fp16" | "q8";
   /** Whether the bytes came from the Cache API instead of the network. */
   cached: boolean;
   /** Where the text encoder runs, once `loadTextEncoder` has loaded one. */

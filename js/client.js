@@ -51,7 +51,7 @@ export class FastSamWorker {
   onbackendchange = null;
 
   /**
-   * The loaded model (`{file, backend, engine, inputSize, cached, fallbackReason?}`), or null before the first
+   * The loaded model (`{file, backend, engine, inputSize, dtype, cached, fallbackReason?}`), or null before the first
    * successful `load()`.
    * @returns {import("./client.js").ModelInfo | null}
    */

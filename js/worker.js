@@ -292,7 +292,7 @@ const handlers = {
       gpuSource = kept;
       textSource = null;
       if (typeof source === "string" && cacheName && !cached) await storeModel(source, bytes, cacheName);
-      const info = { file, ...backendOf(model), inputSize: model.inputSize, cached };
+      const info = { file, ...backendOf(model), inputSize: model.inputSize, dtype: model.dtype, cached };
       onProgress({ status: "ready", ...info });
       return [info];
     } finally {

@@ -32,6 +32,7 @@ pub mod segmenter;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
+pub use engine::graph::WeightType;
 pub use error::{Error, Result};
 pub use image::{ImageView, PixelFormat};
 pub use mask::Mask;

@@ -1,5 +1,6 @@
 //! [`FastSam`]: a loaded model plus the pipeline around it.
 
+use crate::engine::graph::WeightType;
 #[cfg(feature = "tract")]
 use crate::engine::tract::TractEngine;
 use crate::engine::{Engine, RawOutputs};
@@ -74,6 +75,12 @@ impl FastSam {
     /// Side of the square model input.
     pub fn input_size(&self) -> u32 {
         self.engine.input_size()
+    }
+
+    /// How the loaded file stores its weights (`fp32`, `fp16`, `q8`); the network computes in
+    /// f32 in every case.
+    pub fn weight_type(&self) -> WeightType {
+        self.engine.weight_type()
     }
 
     /// Name of the engine running the network.

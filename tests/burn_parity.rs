@@ -18,7 +18,7 @@ use fastsam_web::pipeline::letterbox::Letterbox;
 use fastsam_web::pipeline::{finish, postprocess};
 use fastsam_web::{
     BoxMode, FastSam, ImageView, MaskResolution, PixelFormat, PointMode, SegmentOptions,
-    Segmentation, Selection, Semantics,
+    Segmentation, Selection, Semantics, WeightType,
 };
 
 /// Bound on scores, mask coefficients and prototypes (absolute), from the issue.
@@ -461,6 +461,18 @@ fn every_fixture_model_loads_alike_on_both_engines() {
                 b.err()
             ),
         };
+        // Both report how the file stores its weights.
+        let half = name.contains("half") || name.contains("float16");
+        let want = if half {
+            WeightType::F16
+        } else {
+            WeightType::F32
+        };
+        assert_eq!(
+            (tract.weight_type(), burn.weight_type()),
+            (want, want),
+            "{name}"
+        );
         loaded.push(name.clone());
         // The reference models' outputs are compared above, case by case.
         if !name.contains("exports") {

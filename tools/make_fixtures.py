@@ -519,6 +519,7 @@ EXPORTS = {
     "opaque-names": "tiny-640.onnx with every initializer renamed `onnx::<Op>_<n>` (graph and node names kept)",
     "half": "ultralytics' half-precision export (`quantize=16`, formerly `half=True`; on the CPU: onnxruntime's float16 converter, keep_io_types)",
     "float16": "tiny-640.onnx through onnxconverter_common.float16 (keep_io_types=True)",
+    "float16-io": "tiny-640.onnx through onnxconverter_common.float16 without keep_io_types: float16 input and outputs",
 }
 
 
@@ -597,8 +598,9 @@ def write_exports(model, out: Path, target: Path) -> None:
     save_checkpoint(model, half_pt)
     convert.export_onnx(half_pt, 640, folder / "half.onnx", simplify=True, half=True, restore_names=False)
 
-    m = float16.convert_float_to_float16(onnx.load(str(base)), keep_io_types=True)
-    onnx.save(m, str(folder / "float16.onnx"))
+    for stem, keep_io_types in (("float16", True), ("float16-io", False)):
+        m = float16.convert_float_to_float16(onnx.load(str(base)), keep_io_types=keep_io_types)
+        onnx.save(m, str(folder / f"{stem}.onnx"))
 
     for stem in EXPORTS:
         p = folder / f"{stem}.onnx"

@@ -81,7 +81,7 @@ export function showProgress(info) {
 export function showModel(model) {
   $("model-progress").hidden = true;
   $("model-progress-text").textContent = model
-    ? `${model.cached ? "From the cache: " : ""}${fileName(model.file)}, ${model.inputSize} px input.`
+    ? `${model.cached ? "From the cache: " : ""}${fileName(model.file)}, ${model.inputSize} px input, ${model.dtype} weights.`
     : "";
 }
 

@@ -11,7 +11,7 @@
 use crate::onnx as pb;
 use burn::tensor::{Device, Tensor, TensorData, Transaction};
 
-use super::graph::{Signature, inspect};
+use super::graph::{Signature, WeightType, inspect};
 use super::{Engine, RawOutputs, check_input};
 use crate::error::{Error, Result};
 use crate::model::network::FastSamNet;
@@ -235,6 +235,10 @@ impl Engine for BurnEngine {
 
     fn input_size(&self) -> u32 {
         self.signature.input_size
+    }
+
+    fn weight_type(&self) -> WeightType {
+        self.signature.weight_type
     }
 
     #[cfg(not(target_arch = "wasm32"))]

@@ -17,6 +17,45 @@ pub enum InputType {
     F16,
 }
 
+/// How a file stores its weights (both engines compute in f32 whichever it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightType {
+    /// 32-bit floats.
+    F32,
+    /// 16-bit floats (half the download).
+    F16,
+    /// 8-bit integers with scales (`DequantizeLinear`).
+    Q8,
+}
+
+impl WeightType {
+    /// `"fp32"`, `"fp16"` or `"q8"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WeightType::F32 => "fp32",
+            WeightType::F16 => "fp16",
+            WeightType::Q8 => "q8",
+        }
+    }
+
+    /// The type that holds most of the initializers' values.
+    fn of(graph: &pb::GraphProto) -> Self {
+        let mut counts = [0usize; 3];
+        for t in &graph.initializer {
+            let values: usize = t.dims.iter().map(|&d| d.max(0) as usize).product();
+            match t.data_type {
+                1 => counts[0] += values,
+                10 => counts[1] += values,
+                2 | 3 => counts[2] += values,
+                _ => {}
+            }
+        }
+        let types = [WeightType::F32, WeightType::F16, WeightType::Q8];
+        let most = (0..3).max_by_key(|&i| (counts[i], usize::MAX - i));
+        most.map_or(WeightType::F32, |i| types[i])
+    }
+}
+
 /// What a FastSAM ONNX export declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
@@ -26,6 +65,8 @@ pub struct Signature {
     pub input_size: u32,
     /// Element type of the input.
     pub input_type: InputType,
+    /// How the weights are stored.
+    pub weight_type: WeightType,
     /// Name of the detections output (`output0`).
     pub detections_name: String,
     /// Name of the prototypes output (`output1`).
@@ -193,6 +234,7 @@ pub fn inspect(model: &pb::ModelProto, input_size: Option<u32>) -> Result<Signat
         input_name: inputs[0].name.clone(),
         input_size: size,
         input_type,
+        weight_type: WeightType::of(graph),
         detections_name: det.name.clone(),
         prototypes_name: proto.name.clone(),
     })

@@ -78,6 +78,8 @@ pub trait Engine {
     fn name(&self) -> &'static str;
     /// Side of the square model input in pixels.
     fn input_size(&self) -> u32;
+    /// How the loaded file stores its weights.
+    fn weight_type(&self) -> graph::WeightType;
     /// Runs the network on a planar RGB input of `3 * size * size` floats in 0..1.
     fn infer(&self, input: &[f32]) -> Result<RawOutputs>;
     /// Threads the engine computes on (1 unless it was given more).

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
-use super::graph::{Signature, inspect};
+use super::graph::{Signature, WeightType, inspect};
 use super::threads::Threads;
 use super::widen::widen_half;
 use super::{Engine, RawOutputs, check_input};
@@ -133,6 +133,10 @@ impl Engine for TractEngine {
 
     fn input_size(&self) -> u32 {
         self.signature.input_size
+    }
+
+    fn weight_type(&self) -> WeightType {
+        self.signature.weight_type
     }
 
     fn threads(&self) -> usize {

@@ -15,6 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::PlanTile;
 use super::convert::now_ms;
 use crate::engine::RawOutputs;
+use crate::engine::graph::WeightType;
 #[cfg(feature = "tract")]
 use crate::engine::tract::TractEngine;
 use crate::error::{Error, Result};
@@ -208,6 +209,16 @@ impl Runner {
             Active::Gpu(_) => "webgpu",
             #[cfg(feature = "tract")]
             Active::Cpu(_) => "cpu",
+        }
+    }
+
+    /// How the loaded file stores its weights.
+    pub fn weight_type(&self) -> WeightType {
+        match &*self.active.borrow() {
+            #[cfg(feature = "burn")]
+            Active::Gpu(engine) => engine.signature().weight_type,
+            #[cfg(feature = "tract")]
+            Active::Cpu(model) => model.weight_type(),
         }
     }
 

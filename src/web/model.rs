@@ -54,6 +54,13 @@ impl FastSamJs {
         self.inner.input_size()
     }
 
+    /// How the file stores its weights: `"fp32"`, `"fp16"` (half the download) or `"q8"`. The
+    /// network computes in f32 whichever it is.
+    #[wasm_bindgen(getter, unchecked_return_type = "\"fp32\" | \"fp16\" | \"q8\"")]
+    pub fn dtype(&self) -> String {
+        self.inner.weight_type().as_str().into()
+    }
+
     /// Threads running the network: more than 1 only for the CPU path of the threaded build
     /// (which `FastSamWorker` loads on cross-origin isolated pages).
     #[wasm_bindgen(getter)]

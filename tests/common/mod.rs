@@ -2,6 +2,8 @@
 //! our results with the references.
 #![allow(dead_code)]
 
+pub mod precision;
+
 use std::path::{Path, PathBuf};
 
 use fastsam_web::Mask;

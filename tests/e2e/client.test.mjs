@@ -81,6 +81,7 @@ describe("FastSamWorker from plain ES modules", () => {
       build: "cpu",
       threads: 1,
       inputSize: 640,
+      dtype: "fp32",
       cached: false,
     });
     // This page is not cross-origin isolated: one thread (threads.test.mjs covers the threaded build).

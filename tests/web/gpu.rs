@@ -111,7 +111,7 @@ async fn webgpu_agrees_with_the_cpu_path_and_the_reference() {
 }
 
 /// The same network as users' exporters write it (`tools/make_fixtures.py`, `EXPORTS`).
-const EXPORTS: [(&str, &[u8]); 4] = [
+const EXPORTS: [(&str, &[u8]); 5] = [
     (
         "onnxslim-merged initializers",
         include_bytes!("../fixtures/models/exports/shared-bias.onnx"),
@@ -121,12 +121,16 @@ const EXPORTS: [(&str, &[u8]); 4] = [
         include_bytes!("../fixtures/models/exports/opaque-names.onnx"),
     ),
     (
-        "ultralytics half=True",
+        "ultralytics half precision (quantize=16)",
         include_bytes!("../fixtures/models/exports/half.onnx"),
     ),
     (
         "onnxconverter_common float16",
         include_bytes!("../fixtures/models/exports/float16.onnx"),
+    ),
+    (
+        "onnxconverter_common float16, float16 input and outputs",
+        include_bytes!("../fixtures/models/exports/float16-io.onnx"),
     ),
 ];
 
@@ -142,6 +146,16 @@ async fn every_export_flavour_loads_on_both_backends_alike() {
             .await
             .unwrap_or_else(|e| panic!("{name} on cpu: {e:?}"));
         assert_eq!(gpu.engine(), "burn", "{name}");
+        let dtype = if name.contains("half") || name.contains("float16") {
+            "fp16"
+        } else {
+            "fp32"
+        };
+        assert_eq!(
+            (gpu.dtype(), cpu.dtype()),
+            (dtype.into(), dtype.into()),
+            "{name}"
+        );
         let on_gpu = segment(&gpu, fixture_image()).await.unwrap();
         let on_cpu = segment(&cpu, fixture_image()).await.unwrap();
         assert_same_masks(name, &on_gpu, &on_cpu);
