@@ -462,9 +462,10 @@ fn every_fixture_model_loads_alike_on_both_engines() {
             ),
         };
         // Both report how the file stores its weights.
-        let half = name.contains("half") || name.contains("float16");
-        let want = if half {
+        let want = if name.contains("half") || name.contains("float16") {
             WeightType::F16
+        } else if name.contains("q8") {
+            WeightType::Q8
         } else {
             WeightType::F32
         };
@@ -510,4 +511,49 @@ fn every_fixture_model_loads_alike_on_both_engines() {
         loaded.len() >= 6 && refused.len() >= 3,
         "{loaded:?} {refused:?}"
     );
+}
+
+/// A damaged 8-bit file is refused by both engines with `INVALID_MODEL` naming the tensor: a zero
+/// scale, a scale missing from the file, and the file cut short. (A scale of the wrong length is
+/// tested on a hand-made graph in `src/engine/graph.rs`.)
+#[test]
+fn damaged_quantized_files_are_refused_alike() {
+    let bytes = std::fs::read(fixtures().join("models/exports/q8.onnx")).unwrap();
+    let (scale_name, scale_at) = {
+        let model = fastsam_web::onnx::decode(&bytes).unwrap();
+        let scale = model
+            .graph
+            .unwrap()
+            .initializer
+            .into_iter()
+            .find(|t| t.name.ends_with("_scale"))
+            .unwrap();
+        let at = scale.raw_data.as_ptr() as usize - bytes.as_ptr() as usize;
+        (scale.name, at)
+    };
+    let mut zero = bytes.clone();
+    zero[scale_at..scale_at + 4].copy_from_slice(&0f32.to_le_bytes());
+    // The initializer's name is the last place the name is written (nodes come first).
+    let mut renamed = bytes.clone();
+    let name_at = bytes
+        .windows(scale_name.len())
+        .rposition(|w| w == scale_name.as_bytes())
+        .unwrap();
+    renamed[name_at + scale_name.len() - 1] = b'X';
+    for (what, file, needle) in [
+        ("zero scale", zero, format!("`{scale_name}`")),
+        ("missing scale", renamed, format!("`{scale_name}`")),
+        (
+            "cut short",
+            bytes[..bytes.len() / 2].to_vec(),
+            "ONNX".into(),
+        ),
+    ] {
+        let tract = FastSam::from_onnx(&file).unwrap_err();
+        let burn = BurnEngine::from_onnx(&file, None, Device::flex(), "burn-flex").unwrap_err();
+        for err in [&tract, &burn] {
+            assert_eq!(err.code(), "INVALID_MODEL", "{what}: {err}");
+            assert!(err.message().contains(&needle), "{what}: {err}");
+        }
+    }
 }

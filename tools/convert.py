@@ -181,7 +181,8 @@ def quantize_weights(model_onnx) -> int:
     """8-bit weights: every Conv / ConvTranspose weight becomes int8 with one symmetric scale per
     output channel (largest magnitude / 127), restored by a ``DequantizeLinear`` whose output keeps
     the weight's name, so the file stays a valid ONNX that onnxruntime runs and each convolution
-    reads the name it read before. Biases stay float32; the arithmetic stays float32 (weights are
+    reads the name it read before. Biases stay float32, and so do the DFL convolution's weights (the
+    fixed bin values 0..15, which 8 bits would move); the arithmetic stays float32 (weights are
     quantized, activations are not). Returns the number of weights quantized."""
     from onnx import helper, numpy_helper
 
@@ -189,6 +190,8 @@ def quantize_weights(model_onnx) -> int:
     inits = {i.name: i for i in graph.initializer}
     axes: dict[str, int] = {}  # weight -> its output-channel axis
     for node in graph.node:
+        if module_path(node.name).endswith("dfl.conv"):
+            continue
         if node.op_type in ("Conv", "ConvTranspose") and len(node.input) > 1 and node.input[1] in inits:
             axes[node.input[1]] = 0 if node.op_type == "Conv" else 1  # ConvTranspose: [in, out, k, k]
     dequantize = []

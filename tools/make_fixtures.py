@@ -520,6 +520,8 @@ EXPORTS = {
     "half": "ultralytics' half-precision export (`quantize=16`, formerly `half=True`; on the CPU: onnxruntime's float16 converter, keep_io_types)",
     "float16": "tiny-640.onnx through onnxconverter_common.float16 (keep_io_types=True)",
     "float16-io": "tiny-640.onnx through onnxconverter_common.float16 without keep_io_types: float16 input and outputs",
+    "q8": "tiny-640.onnx with 8-bit convolution weights (tools/convert.py --dtype q8: int8, one scale per output "
+    "channel, DequantizeLinear)",
 }
 
 
@@ -601,6 +603,10 @@ def write_exports(model, out: Path, target: Path) -> None:
     for stem, keep_io_types in (("float16", True), ("float16-io", False)):
         m = float16.convert_float_to_float16(onnx.load(str(base)), keep_io_types=keep_io_types)
         onnx.save(m, str(folder / f"{stem}.onnx"))
+
+    m = onnx.load(str(base))
+    convert.quantize_weights(m)
+    onnx.save(m, str(folder / "q8.onnx"))
 
     for stem in EXPORTS:
         p = folder / f"{stem}.onnx"

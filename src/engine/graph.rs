@@ -4,6 +4,7 @@
 use crate::onnx as pb;
 
 use crate::error::{Error, Result};
+use crate::model::weights::decode;
 
 /// Number of mask prototypes / coefficients in YOLOv8-seg.
 pub const MASK_DIM: usize = 32;
@@ -96,6 +97,70 @@ fn describe(infos: &[&pb::ValueInfoProto]) -> String {
 
 const EXPECTED: &str = "a FastSAM ONNX export (YOLOv8-seg with one class: input [1, 3, S, S], \
 outputs [1, 37, N] and [1, 32, S/4, S/4]; tools/convert.py makes one from FastSAM-s.pt or FastSAM-x.pt)";
+
+/// Checks every `DequantizeLinear` of the file's weights, for both engines alike: its scale is a
+/// tensor of the file, every scale is a positive finite number, and there is one per tensor or one
+/// per channel along `axis`.
+fn check_dequantization(graph: &pb::GraphProto) -> Result<()> {
+    let initializers: std::collections::HashMap<&str, &pb::TensorProto> = graph
+        .initializer
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    for node in graph
+        .node
+        .iter()
+        .filter(|n| n.op_type == "DequantizeLinear")
+    {
+        let (Some(x), Some(scale)) = (node.input.first(), node.input.get(1)) else {
+            return Err(Error::InvalidModel(format!(
+                "DequantizeLinear `{}` has {} inputs; it needs the quantized tensor and its scale",
+                node.name,
+                node.input.len()
+            )));
+        };
+        let Some(values) = initializers.get(x.as_str()) else {
+            continue; // dequantizes something computed: not a weight
+        };
+        let Some(t) = initializers.get(scale.as_str()) else {
+            return Err(Error::InvalidModel(format!(
+                "the scale `{scale}` of the 8-bit weight `{x}` is not in the file; the file is damaged or was edited"
+            )));
+        };
+        let Some(scales) = decode(t)? else {
+            return Err(Error::InvalidModel(format!(
+                "the scale `{scale}` of the 8-bit weight `{x}` is not a float tensor"
+            )));
+        };
+        if let Some(bad) = scales.values.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+            return Err(Error::InvalidModel(format!(
+                "the scale `{scale}` of the 8-bit weight `{x}` holds {bad}; scales must be positive"
+            )));
+        }
+        if scales.values.len() != 1 {
+            let rank = values.dims.len() as i64;
+            let axis = node
+                .attribute
+                .iter()
+                .find(|a| a.name == "axis")
+                .and_then(|a| a.i)
+                .unwrap_or(1);
+            let axis = if axis < 0 { axis + rank } else { axis };
+            let channels = usize::try_from(axis)
+                .ok()
+                .and_then(|a| values.dims.get(a))
+                .map(|&d| d.max(0) as usize);
+            if channels != Some(scales.values.len()) {
+                return Err(Error::InvalidModel(format!(
+                    "the scale `{scale}` holds {} values for the 8-bit weight `{x}` of shape {:?} (axis {axis}): one per tensor or one per channel",
+                    scales.values.len(),
+                    values.dims
+                )));
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Checks the declared inputs and outputs of `model` and returns its [`Signature`].
 ///
@@ -230,6 +295,7 @@ pub fn inspect(model: &pb::ModelProto, input_size: Option<u32>) -> Result<Signat
             )));
         }
     }
+    check_dequantization(graph)?;
     Ok(Signature {
         input_name: inputs[0].name.clone(),
         input_size: size,
@@ -238,4 +304,80 @@ pub fn inspect(model: &pb::ModelProto, input_size: Option<u32>) -> Result<Signat
         detections_name: det.name.clone(),
         prototypes_name: proto.name.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A graph with an int8 weight `w` of shape [2, 1] and a DequantizeLinear reading `scale`.
+    fn quantized<'a>(scales: &'a [u8], scale_name: &str, count: i64) -> pb::GraphProto<'a> {
+        pb::GraphProto {
+            initializer: vec![
+                pb::TensorProto {
+                    name: "w".into(),
+                    dims: vec![2, 1],
+                    data_type: 3,
+                    raw_data: &[1, 2],
+                    ..Default::default()
+                },
+                pb::TensorProto {
+                    name: scale_name.into(),
+                    dims: vec![count],
+                    data_type: 1,
+                    raw_data: scales,
+                    ..Default::default()
+                },
+            ],
+            node: vec![pb::NodeProto {
+                op_type: "DequantizeLinear".into(),
+                name: "dq".into(),
+                input: vec!["w".into(), "s".into()],
+                output: vec!["model.0.conv.weight".into()],
+                attribute: vec![pb::AttributeProto {
+                    name: "axis".into(),
+                    i: Some(0),
+                    t: None,
+                }],
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn floats(values: &[f32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn quantized_weights_need_positive_scales_of_the_right_length() {
+        let good = floats(&[0.5, 0.25]);
+        assert!(check_dequantization(&quantized(&good, "s", 2)).is_ok());
+        let one = floats(&[0.5]);
+        assert!(check_dequantization(&quantized(&one, "s", 1)).is_ok());
+        for (scales, name, count, needle) in [
+            (
+                floats(&[0.5, 0.0]),
+                "s",
+                2,
+                "`s` of the 8-bit weight `w` holds 0",
+            ),
+            (floats(&[f32::NAN, 1.0]), "s", 2, "holds NaN"),
+            (
+                floats(&[0.5, 0.5, 0.5]),
+                "s",
+                3,
+                "`s` holds 3 values for the 8-bit weight `w` of shape [2, 1]",
+            ),
+            (
+                good.clone(),
+                "t",
+                2,
+                "the scale `s` of the 8-bit weight `w` is not in the file",
+            ),
+        ] {
+            let err = check_dequantization(&quantized(&scales, name, count)).unwrap_err();
+            assert_eq!(err.code(), "INVALID_MODEL");
+            assert!(err.message().contains(needle), "{err}");
+        }
+    }
 }

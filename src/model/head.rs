@@ -92,11 +92,21 @@ pub struct SegmentHead {
     scores: Vec<Branch>,
     coefficients: Vec<Branch>,
     proto: Proto,
+    /// The DFL convolution's weights, `[1, 1, 16, 1]`: the bin values a box side's expectation
+    /// is taken over (0..16 in a float export; whatever a quantized file stores).
+    bins: Tensor<4>,
 }
 
 impl SegmentHead {
-    /// Loads `{prefix}.cv2.{0,1,2}`, `.cv3.*`, `.cv4.*` and `.proto`.
+    /// Loads `{prefix}.cv2.{0,1,2}`, `.cv3.*`, `.cv4.*`, `.proto` and `.dfl` (its fixed bins
+    /// 0..16 when the file has no DFL convolution).
     pub fn load(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
+        let dfl = format!("{prefix}.dfl.conv.weight");
+        let bins: Vec<f32> = if weights.contains(&dfl) {
+            weights.get(&dfl, Some(&[1, REG_MAX, 1, 1]))?.values.clone()
+        } else {
+            (0..REG_MAX).map(|v| v as f32).collect()
+        };
         let branches = |name: &str| -> Result<Vec<Branch>> {
             (0..3)
                 .map(|i| Branch::load(weights, &format!("{prefix}.{name}.{i}"), device))
@@ -107,6 +117,7 @@ impl SegmentHead {
             scores: branches("cv3")?,
             coefficients: branches("cv4")?,
             proto: Proto::load(weights, &format!("{prefix}.proto"), device)?,
+            bins: tensor(&bins, [1, 1, REG_MAX, 1], device),
         };
         let classes = weights
             .shape(&format!("{prefix}.cv3.0.2.weight"))
@@ -141,7 +152,7 @@ impl SegmentHead {
         let boxes = Tensor::cat(boxes, 2);
         let anchors = boxes.dims()[2];
         let (points, strides) = anchor_grid(&sizes, &device);
-        let distances = dfl(boxes);
+        let distances = dfl(boxes, self.bins.clone());
         let near = points.clone() - distances.clone().narrow(1, 0, 2);
         let far = points + distances.narrow(1, 2, 2);
         let centre = (near.clone() + far.clone()) / 2.0;
@@ -161,12 +172,9 @@ impl SegmentHead {
 }
 
 /// Distribution focal loss decoding: `[1, 4 * 16, A]` bin logits to `[1, 4, A]` distances
-/// (the expectation of each side's softmax over 0..16).
-fn dfl(boxes: Tensor<3>) -> Tensor<3> {
+/// (the expectation of each side's softmax over the `[1, 1, 16, 1]` bin values).
+fn dfl(boxes: Tensor<3>, bins: Tensor<4>) -> Tensor<3> {
     let [b, _, a] = boxes.dims();
-    let device = boxes.device();
-    let bins: Vec<f32> = (0..REG_MAX).map(|v| v as f32).collect();
-    let bins = tensor(&bins, [1, 1, REG_MAX, 1], &device);
     let probabilities = softmax(boxes.reshape([b, 4, REG_MAX, a]), 2);
     (probabilities * bins).sum_dim(2).reshape([b, 4, a])
 }

@@ -415,7 +415,7 @@ fn check_count(t: &pb::TensorProto, shape: &[usize], count: usize) -> Result<()>
 }
 
 /// Decodes a float32/float16 tensor; other types (shape constants, ...) give `None`.
-fn decode(t: &pb::TensorProto) -> Result<Option<WeightTensor>> {
+pub(crate) fn decode(t: &pb::TensorProto) -> Result<Option<WeightTensor>> {
     check_embedded(t)?;
     let shape = shape_of(t);
     let values: Vec<f32> = match t.data_type {

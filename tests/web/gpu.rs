@@ -111,7 +111,7 @@ async fn webgpu_agrees_with_the_cpu_path_and_the_reference() {
 }
 
 /// The same network as users' exporters write it (`tools/make_fixtures.py`, `EXPORTS`).
-const EXPORTS: [(&str, &[u8]); 5] = [
+const EXPORTS: [(&str, &[u8]); 6] = [
     (
         "onnxslim-merged initializers",
         include_bytes!("../fixtures/models/exports/shared-bias.onnx"),
@@ -132,6 +132,10 @@ const EXPORTS: [(&str, &[u8]); 5] = [
         "onnxconverter_common float16, float16 input and outputs",
         include_bytes!("../fixtures/models/exports/float16-io.onnx"),
     ),
+    (
+        "8-bit weights (q8)",
+        include_bytes!("../fixtures/models/exports/q8.onnx"),
+    ),
 ];
 
 /// Every export flavour loads on WebGPU (the Burn port binds weights through the graph) and on the
@@ -148,6 +152,8 @@ async fn every_export_flavour_loads_on_both_backends_alike() {
         assert_eq!(gpu.engine(), "burn", "{name}");
         let dtype = if name.contains("half") || name.contains("float16") {
             "fp16"
+        } else if name.contains("q8") {
+            "q8"
         } else {
             "fp32"
         };
