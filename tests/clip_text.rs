@@ -18,6 +18,9 @@ use serde::Deserialize;
 
 /// Bound on raw embedding values (absolute), as for the segmenter's raw outputs.
 const EMBED_TOL: f32 = 1e-3;
+/// Bound on the embeddings of the float16 encoders against the float32 reference (measured: 1.2e-3
+/// image, 2.7e-3 text, on embeddings up to 2.6).
+const FP16_EMBED_TOL: f32 = 1e-2;
 /// Bound on cosine similarities after the whole chain (crop, resize, encoders). The fixture keeps
 /// every best mask at least 1.4e-2 ahead of the next and every threshold 3.2e-3 from any cosine.
 const COSINE_TOL: f32 = 1e-4;
@@ -97,7 +100,12 @@ fn tract_engine() -> TractClip {
 
 #[cfg(feature = "burn")]
 fn burn_engine() -> fastsam_web::clip::burn::BurnClip {
-    let (image, text) = (read("tiny-clip-image.onnx"), read("tiny-clip-text.onnx"));
+    burn_engine_of("tiny-clip-image.onnx", "tiny-clip-text.onnx")
+}
+
+#[cfg(feature = "burn")]
+fn burn_engine_of(image: &str, text: &str) -> fastsam_web::clip::burn::BurnClip {
+    let (image, text) = (read(image), read(text));
     let (image, text) = (
         fastsam_web::onnx::decode(&image).unwrap(),
         fastsam_web::onnx::decode(&text).unwrap(),
@@ -167,6 +175,45 @@ fn tract_embeddings_match_pytorch() {
 #[test]
 fn burn_embeddings_match_pytorch() {
     check_embeddings(&burn_engine());
+}
+
+/// float16 encoders (`tools/clip_export.py --dtype fp16`) load on both engines, which compute in f32
+/// and so agree with each other as closely as on the float32 files; against the float32 reference
+/// the embeddings move by the rounding of the weights alone.
+#[cfg(feature = "burn")]
+#[test]
+fn float16_encoders_load_on_both_engines_alike() {
+    let (image, text) = ("tiny-clip-image-fp16.onnx", "tiny-clip-text-fp16.onnx");
+    let tract = TractClip::from_onnx(&read(image), &read(text)).unwrap();
+    let burn = burn_engine_of(image, text);
+    let r: EmbeddingRef = json("tiny-clip.json");
+    let pixels = read_npy_f32(&dir().join(&r.image.pixels));
+    let count = pixels.len() / (3 * 224 * 224);
+    let tokens: Vec<i64> = r.text.tokens.concat();
+    let rows = r.text.tokens.len();
+    for (what, t, b, want) in [
+        (
+            "image",
+            tract.embed_images(&pixels, count).unwrap(),
+            burn.embed_images(&pixels, count).unwrap(),
+            read_npy_f32(&dir().join(&r.image.image_embeds)),
+        ),
+        (
+            "text",
+            tract.embed_texts(&tokens, rows).unwrap(),
+            burn.embed_texts(&tokens, rows).unwrap(),
+            read_npy_f32(&dir().join(&r.text.text_embeds)),
+        ),
+    ] {
+        let engines = max_abs_diff(&t, &b);
+        let rounding = max_abs_diff(&t, &want);
+        let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+        println!(
+            "fp16 {what} embeddings: tract vs burn {engines:.1e}, vs the fp32 reference {rounding:.1e} (values up to {scale:.2})"
+        );
+        assert!(engines <= EMBED_TOL, "{what}: tract vs burn {engines}");
+        assert!(rounding <= FP16_EMBED_TOL, "{what}: vs fp32 {rounding}");
+    }
 }
 
 /// Segments one fixture image with the tiny FastSAM model as the reference did.

@@ -1054,7 +1054,28 @@ def self_test(work: Path, seed: int = 0) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def convert(source: str, out: Path, *, vision_heads=None, text_heads=None, bpe=None, verify_outputs=True, tolerance=None, name=None) -> int:
+def to_float16(src: Path, dst: Path) -> None:
+    """Write ``src`` with float16 weights to ``dst`` (onnxruntime's float16 converter; the inputs and
+    outputs keep their types): about half the download. fastsam-web widens the weights again and
+    computes in float32 (docs/precision.md)."""
+    import onnx
+    from onnxruntime.transformers import float16
+
+    onnx.save(float16.convert_float_to_float16(onnx.load(str(src)), keep_io_types=True), str(dst))
+
+
+def convert(
+    source: str,
+    out: Path,
+    *,
+    vision_heads=None,
+    text_heads=None,
+    bpe=None,
+    verify_outputs=True,
+    tolerance=None,
+    name=None,
+    dtype="fp32",
+) -> int:
     sd, vh, th, desc = load_source(source)
     lay = check_openai_layout(sd, vision_heads or vh, text_heads or th)
     print(f"source: {desc}\n  {lay.describe()}")
@@ -1083,6 +1104,10 @@ def convert(source: str, out: Path, *, vision_heads=None, text_heads=None, bpe=N
         if tolerance is not None and max(d["image_onnx_vs_open_clip"], d["text_onnx_vs_open_clip"]) > tolerance:
             print(f"error: difference above --tolerance {tolerance}", file=sys.stderr)
             return 1
+    if dtype == "fp16":  # after the check of the float32 graphs
+        for side in ("image", "text"):
+            to_float16(paths[side], paths[side])
+            print(f"{paths[side]}: float16 weights, {paths[side].stat().st_size / 1e6:.1f} MB")
     return 0
 
 
@@ -1096,6 +1121,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", help="fastsam_web.clip.model metadata (default: a description of the source)")
     ap.add_argument("--no-verify", action="store_true", help="skip the onnxruntime vs open_clip comparison")
     ap.add_argument("--tolerance", type=float, help="fail if the max abs difference exceeds this")
+    ap.add_argument(
+        "--dtype",
+        choices=("fp32", "fp16"),
+        default="fp32",
+        help="weights as float32 (default) or float16 (half the download; checked as float32 first)",
+    )
     ap.add_argument("--self-test", metavar="DIR", help="convert a random full-size ViT-B/32 in every source layout into DIR (~1.5 GB; ~2.5 GB and a check against transformers' CLIPModel when transformers is installed), check refusals")
     args = ap.parse_args(argv)
     if args.self_test:
@@ -1112,6 +1143,7 @@ def main(argv: list[str] | None = None) -> int:
             verify_outputs=not args.no_verify,
             tolerance=args.tolerance,
             name=args.name,
+            dtype=args.dtype,
         )
     except ClipExportError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -523,6 +523,17 @@ def text_selection(model, paths: dict[str, Path], out: Path, seed: int) -> dict[
     return summary
 
 
+def write_fp16(out: Path) -> None:
+    """tiny-clip-{image,text}-fp16.onnx: the two encoders with float16 weights
+    (``clip_export.py --dtype fp16``), for the test that both engines load them."""
+    import clip_export as ce
+
+    for side in ("image", "text"):
+        dst = out / f"tiny-clip-{side}-fp16.onnx"
+        ce.to_float16(out / f"tiny-clip-{side}.onnx", dst)
+        print(f"{dst.name}: {dst.stat().st_size / 1e3:.0f} kB")
+
+
 # --------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------
@@ -533,7 +544,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "tests" / "fixtures" / "clip"), help="output folder (default tests/fixtures/clip)")
     ap.add_argument("--seed", type=int, default=SEED, help=f"model seed (default {SEED})")
     ap.add_argument("--models-only", action="store_true", help="only write the two ONNX files")
+    ap.add_argument(
+        "--fp16-only",
+        action="store_true",
+        help="only write tiny-clip-{image,text}-fp16.onnx, from the two float32 files in --out",
+    )
     args = ap.parse_args(argv)
+    if args.fp16_only:
+        write_fp16(Path(args.out))
+        return 0
 
     os.environ.setdefault("YOLO_VERBOSE", "False")
     import torch
@@ -554,6 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     for side in ("image", "text"):
         i = ex["info"][side]
         print(f"  {paths[side].name}: {i['nodes']} nodes, ops {', '.join(i['ops'])}; extra initializers {i['extra_initializers']}")
+    write_fp16(out)
     if not args.models_only:
         doc = embedding_cases(model, paths, out)
         print(

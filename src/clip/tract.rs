@@ -12,6 +12,7 @@ use super::signature::{
     IMAGE_SIZE, Part, check, check_dims, check_vocabulary, context_length, embed_dim,
 };
 use crate::engine::tract::decode_onnx;
+use crate::engine::widen::widen_half;
 use crate::error::{Error, Result};
 
 type Plan = Arc<TypedRunnableModel>;
@@ -60,10 +61,13 @@ fn checked(bytes: &[u8], part: Part, vocab_size: Option<usize>) -> Result<Checke
     if let Some(vocab_size) = vocab_size {
         check_vocabulary(&file, vocab_size)?;
     }
+    // float16 files run in f32, as the segmenter's do.
+    let mut proto = decode_onnx(bytes)?;
+    widen_half(&mut proto);
     Ok(Checked {
         embed_dim: embed_dim(&file, part)?,
         context: context_length(&file).unwrap_or(77),
-        proto: decode_onnx(bytes)?,
+        proto,
     })
 }
 

@@ -9,7 +9,7 @@ pub mod threads;
 #[cfg(feature = "tract")]
 pub mod tract;
 #[cfg(feature = "tract")]
-mod widen;
+pub(crate) mod widen;
 
 use crate::error::{Error, Result};
 

@@ -1,7 +1,9 @@
 //! float16 exports run in f32 on tract, as they do on the Burn port: before tract sees the graph,
 //! every float16 initializer and constant is widened to float32 (exactly: every half is a float),
 //! every `Cast` to float16 becomes a `Cast` to float32 (a no-op on float32 data), and every
-//! declared float16 input, output and intermediate type becomes float32. The arithmetic is then
+//! declared float16 input and output type becomes float32. The declared types of intermediate
+//! values, which float16 converters add (sometimes with a symbolic batch size that tract then
+//! cannot unify with the plan's fixed one), are dropped: tract infers them. The arithmetic is then
 //! today's fp32 arithmetic on the file's weights; tract computing in f16 instead is emulated in
 //! wasm and about 100x slower.
 
@@ -15,7 +17,14 @@ const FLOAT16: i32 = 10;
 /// Rewrites the float16 parts of `model` to float32. Returns how many tensors, casts and declared
 /// types were rewritten (0 for a float32 export, which is left as it was).
 pub(crate) fn widen_half(model: &mut pb::ModelProto) -> usize {
-    model.graph.as_mut().map_or(0, widen_graph)
+    let Some(graph) = model.graph.as_mut() else {
+        return 0;
+    };
+    let changed = widen_graph(graph);
+    if changed > 0 {
+        graph.value_info.clear();
+    }
+    changed
 }
 
 fn widen_graph(graph: &mut pb::GraphProto) -> usize {
@@ -38,12 +47,7 @@ fn widen_graph(graph: &mut pb::GraphProto) -> usize {
             }
         }
     }
-    for info in graph
-        .input
-        .iter_mut()
-        .chain(&mut graph.output)
-        .chain(&mut graph.value_info)
-    {
+    for info in graph.input.iter_mut().chain(&mut graph.output) {
         if let Some(pb::TypeProto {
             value: Some(type_proto::Value::TensorType(t)),
             ..
