@@ -18,10 +18,13 @@ serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup,
     if (gemmTile && model.gemmTile !== gemmTile) throw new Error(`asked for the ${gemmTile} tile, got ${model.gemmTile}`);
     const times = { preprocess: [], inference: [], postprocess: [] };
     let seg = null;
+    let firstSegmentMs;
     try {
       for (let i = 0; i < warmup + runs; i++) {
         seg?.free();
+        const start = performance.now();
         seg = await model.segment(image);
+        firstSegmentMs ??= performance.now() - start;
         if (i < warmup) continue;
         times.preprocess.push(seg.preprocessMs);
         times.inference.push(seg.inferenceMs);
@@ -32,10 +35,12 @@ serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup,
         engine: model.engine,
         threads: model.threads,
         inputSize: model.inputSize,
+        dtype: model.dtype,
         width: image.width,
         height: image.height,
         masks: seg.length,
         loadMs,
+        firstSegmentMs,
         times,
         prompts: promptRuns > 0 ? timePrompts(seg, promptRuns) : undefined,
       };

@@ -29,6 +29,10 @@ const HELP = `Usage: node scripts/bench.mjs [options]   (npm run bench -- [optio
   --gpu-runs N            timed runs per WebGPU row (default 1)
   --prompt-runs N         timed runs per prompt (default 20)
   --skip-gpu              leave out the WebGPU rows
+  --dtypes a.onnx,b.onnx  the same model stored as fp32, fp16, q8 (tools/convert.py --dtype): each
+                          file's download size, load time, first mask (load + first segmentation)
+                          and model run on the CPU and WebGPU builds, against the first file's
+                          (smoke: the fixture model and its float16 and q8 exports)
   --gemm-tiles 4x8,8x8    also time the CPU path (1 thread) with each matrix-product tile forced
                           (the default row uses the tile timed fastest at load; smoke: 8x8)
   --no-build              do not run \`npm run build:wasm\` first
@@ -57,6 +61,7 @@ function options() {
   const { values } = parseArgs({
     options: {
       models: { type: "string", multiple: true },
+      dtypes: { type: "string", multiple: true },
       images: { type: "string", multiple: true },
       runs: { type: "string" },
       warmup: { type: "string" },
@@ -92,6 +97,12 @@ function options() {
         : ["../shared/models/fastsam-s-bench-640.onnx", "../shared/models/fastsam-s-bench-1024.onnx"],
     ),
     images: files(values.images, smoke ? ["tests/fixtures/images/shapes_wide.png"] : ["../shared/images/dogs.jpg"]),
+    dtypes: files(
+      values.dtypes,
+      smoke
+        ? ["tests/fixtures/models/tiny-640.onnx", "tests/fixtures/models/exports/float16.onnx", "tests/fixtures/models/exports/q8.onnx"]
+        : [],
+    ),
     runs: count("runs", smoke ? 1 : 5, 1),
     warmup: count("warmup", smoke ? 0 : 1, 0),
     gpuRuns: count("gpu-runs", 1, 1),
@@ -101,7 +112,7 @@ function options() {
   for (const tile of opts.gemmTiles) {
     if (!["4x8", "8x8"].includes(tile)) throw new Error(`--gemm-tiles takes 4x8 and/or 8x8, not ${tile}`);
   }
-  for (const file of [...opts.models, ...opts.images]) {
+  for (const file of [...opts.models, ...opts.images, ...opts.dtypes]) {
     if (!existsSync(file)) throw new Error(`${file} does not exist`);
   }
   return opts;
@@ -233,6 +244,27 @@ function threadCounts(cores) {
   return counts;
 }
 
+/**
+ * The `--dtypes` jobs: each file on the CPU (1 thread) and, unless skipped, on WebGPU, on the first
+ * image. Each result row: load, first mask (load + first segmentation) and model run.
+ */
+function dtypeJobs(files, image, opts, env) {
+  const backends = [["cpu", "CPU (tract)", opts.runs], ...(opts.skipGpu ? [] : [["webgpu", `WebGPU (Burn, ${gpuName(env.gpu)})`, opts.gpuRuns]])];
+  return files.flatMap(({ file, url }) =>
+    backends.map(([backend, label, runs]) => ({
+      file,
+      backend: label,
+      job: { kind: "fastsam", model: url, image, backend, runs, warmup: opts.warmup },
+    })),
+  );
+}
+
+/** Raw and gzip -9 bytes of a model file. */
+function fileSize(file) {
+  const bytes = readFileSync(file);
+  return { raw: bytes.length, gzip9: gzipSync(bytes, { level: 9 }).length };
+}
+
 /** The post-processing and prompt job on the image stretched to POST_SIZE, CPU backend. */
 function postJob({ target, urls }, opts) {
   const size = POST_SIZE.join("x");
@@ -282,6 +314,26 @@ const ms = (x) => (!Number.isFinite(x) ? "—" : x < 0.01 ? "< 0.01" : x < 10 ? 
 const plural = (n) => `${n} run${n === 1 ? "" : "s"}`;
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 
+/** The `--dtypes` section: one row per file and backend, the model run against the first file's. */
+function dtypeTable(report) {
+  if (!report.dtypes?.length) return [];
+  const mb = (bytes) => (bytes / 1e6).toFixed(2);
+  return [
+    "## Model precision",
+    "",
+    `The same model stored with other weights (\`tools/convert.py --dtype\`); both engines compute in f32. First mask: \`FastSam.load\` from the bytes plus the first \`segment()\` (the download itself is not timed). Run: median and min of the model run; ratio: its median over the first file's on the same backend.`,
+    "",
+    "| file | dtype | MB (gzip -9) | backend | load ms | first mask ms | run median ms | run min ms | ratio |",
+    "|---|---|---:|---|---:|---:|---:|---:|---:|",
+    ...report.dtypes.map((d) => {
+      const ratio = d.ratio === undefined ? "" : `${d.ratio.toFixed(2)}x`;
+      const backend = d.error ? `${d.backend} — FAILED: ${d.error}` : d.backend;
+      return `| ${d.file} | ${d.dtype ?? ""} | ${mb(d.raw)} (${mb(d.gzip9)}) | ${backend} | ${ms(d.loadMs)} | ${ms(d.firstMaskMs)} | ${ms(d.median)} | ${ms(d.min)} | ${ratio} |`;
+    }),
+    "",
+  ];
+}
+
 /** The report as markdown. */
 function markdown(report) {
   const { machine, page, options: o } = report;
@@ -302,6 +354,7 @@ function markdown(report) {
       return `| ${label.replaceAll("|", "\\|")} | ${model} | ${ms(r.median)} | ${ms(r.min)} | ${ratio} | ${r.threads ?? ""} |`;
     }),
     "",
+    ...dtypeTable(report),
     "## Size",
     "",
     "| wasm module | raw bytes | gzip -9 bytes |",
@@ -342,6 +395,7 @@ async function main() {
   const server = await serveIsolated(served);
   const browser = await launch({ webgpu: true });
   const rows = [];
+  const dtypes = [];
   let report;
   let page;
   try {
@@ -375,6 +429,31 @@ async function main() {
       }
     }
     addRatios(rows);
+    const dtypeFiles = opts.dtypes.map((file, k) => ({ file, url: urlOf("dtype", k, file) }));
+    for (const { file, backend, job } of dtypeJobs(dtypeFiles, targets[0].urls.image, opts, env)) {
+      const entry = { file: path.basename(file), backend, ...fileSize(file) };
+      process.stdout.write(`precision: ${entry.file} on ${backend} ... `);
+      try {
+        const r = await page.evaluate((j) => globalThis.bench.run(j), job);
+        Object.assign(entry, {
+          dtype: r.dtype,
+          loadMs: r.loadMs,
+          firstMaskMs: r.loadMs + r.firstSegmentMs,
+          median: median(r.times.inference),
+          min: Math.min(...r.times.inference),
+        });
+        console.log(`load ${ms(entry.loadMs)} ms, first mask ${ms(entry.firstMaskMs)} ms, run ${ms(entry.median)} ms`);
+      } catch (error) {
+        entry.error = error.message.split("\n")[0].replace(/^.*?Error: /, "");
+        Object.assign(entry, { loadMs: NaN, firstMaskMs: NaN, median: NaN, min: NaN });
+        console.log(`FAILED: ${entry.error}`);
+      }
+      dtypes.push(entry);
+    }
+    for (const d of dtypes) {
+      const base = dtypes.find((b) => b.backend === d.backend && !b.error);
+      if (base && !d.error) d.ratio = d.median / base.median;
+    }
     report = {
       date: new Date().toISOString(),
       browser: `Chromium ${browser.version()}`,
@@ -382,6 +461,7 @@ async function main() {
       page: env,
       options: { ...opts, models: opts.models.map((f) => path.relative(root, f)), images: opts.images.map((f) => path.relative(root, f)) },
       rows,
+      dtypes,
     };
   } finally {
     await browser.close();
@@ -402,6 +482,7 @@ async function main() {
 
   const failures = [
     ...rows.filter((r) => !Number.isFinite(r.median) || !Number.isFinite(r.min)).map((r) => `${r.row} (${r.model}): ${r.error ?? "no time"}`),
+    ...dtypes.filter((d) => !Number.isFinite(d.firstMaskMs) || !Number.isFinite(d.median)).map((d) => `precision: ${d.file} on ${d.backend}: ${d.error ?? "no time"}`),
     ...report.pageErrors.map((m) => `page error: ${m}`),
     ...(opts.smoke && !report.page.crossOriginIsolated ? ["the page is not cross-origin isolated"] : []),
     ...(opts.smoke ? report.size.filter((s) => !(s.gzip9 > 0)).map((s) => `size of ${s.file}`) : []),
