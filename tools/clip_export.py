@@ -1064,6 +1064,28 @@ def to_float16(src: Path, dst: Path) -> None:
     onnx.save(float16.convert_float_to_float16(onnx.load(str(src)), keep_io_types=True), str(dst))
 
 
+def to_q8(src: Path, dst: Path) -> int:
+    """Write ``src`` with 8-bit weights to ``dst``: every float initializer of two or more
+    dimensions and at least 1024 values (the convolution, the projections, the transformer's
+    matrices, the token and position embeddings) as int8 with one scale per row (axis 0), restored
+    by ``DequantizeLinear`` under its own name; LayerNorm weights, biases and the class embedding
+    stay float32. About a quarter of the download; fastsam-web dequantizes at load and computes in
+    float32. Returns the number of tensors quantized."""
+    import onnx
+    from onnx import numpy_helper
+
+    import convert as fastsam_convert
+
+    m = onnx.load(str(src))
+    axes = {}
+    for t in m.graph.initializer:
+        if t.data_type == onnx.TensorProto.FLOAT and len(t.dims) >= 2 and numpy_helper.to_array(t).size >= 1024:
+            axes[t.name] = 0
+    fastsam_convert.quantize_initializers(m, axes)
+    onnx.save(m, str(dst))
+    return len(axes)
+
+
 def convert(
     source: str,
     out: Path,
@@ -1104,10 +1126,10 @@ def convert(
         if tolerance is not None and max(d["image_onnx_vs_open_clip"], d["text_onnx_vs_open_clip"]) > tolerance:
             print(f"error: difference above --tolerance {tolerance}", file=sys.stderr)
             return 1
-    if dtype == "fp16":  # after the check of the float32 graphs
+    if dtype != "fp32":  # after the check of the float32 graphs
         for side in ("image", "text"):
-            to_float16(paths[side], paths[side])
-            print(f"{paths[side]}: float16 weights, {paths[side].stat().st_size / 1e6:.1f} MB")
+            (to_float16 if dtype == "fp16" else to_q8)(paths[side], paths[side])
+            print(f"{paths[side]}: {dtype} weights, {paths[side].stat().st_size / 1e6:.1f} MB")
     return 0
 
 
@@ -1123,9 +1145,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tolerance", type=float, help="fail if the max abs difference exceeds this")
     ap.add_argument(
         "--dtype",
-        choices=("fp32", "fp16"),
+        choices=("fp32", "fp16", "q8"),
         default="fp32",
-        help="weights as float32 (default) or float16 (half the download; checked as float32 first)",
+        help="weights as float32 (default), float16 (half the download) or 8-bit integers with a scale per"
+        " row (a quarter); checked as float32 first",
     )
     ap.add_argument("--self-test", metavar="DIR", help="convert a random full-size ViT-B/32 in every source layout into DIR (~1.5 GB; ~2.5 GB and a check against transformers' CLIPModel when transformers is installed), check refusals")
     args = ap.parse_args(argv)

@@ -184,8 +184,6 @@ def quantize_weights(model_onnx) -> int:
     reads the name it read before. Biases stay float32, and so do the DFL convolution's weights (the
     fixed bin values 0..15, which 8 bits would move); the arithmetic stays float32 (weights are
     quantized, activations are not). Returns the number of weights quantized."""
-    from onnx import helper, numpy_helper
-
     graph = model_onnx.graph
     inits = {i.name: i for i in graph.initializer}
     axes: dict[str, int] = {}  # weight -> its output-channel axis
@@ -194,6 +192,18 @@ def quantize_weights(model_onnx) -> int:
             continue
         if node.op_type in ("Conv", "ConvTranspose") and len(node.input) > 1 and node.input[1] in inits:
             axes[node.input[1]] = 0 if node.op_type == "Conv" else 1  # ConvTranspose: [in, out, k, k]
+    quantize_initializers(model_onnx, axes)
+    return len(axes)
+
+
+def quantize_initializers(model_onnx, axes: dict[str, int]) -> None:
+    """Replace each float initializer named in ``axes`` by int8 values with one symmetric scale per
+    index along its axis (largest magnitude / 127) and a ``DequantizeLinear`` whose output keeps the
+    name, so every node reading it reads the same name."""
+    from onnx import helper, numpy_helper
+
+    graph = model_onnx.graph
+    inits = {i.name: i for i in graph.initializer}
     dequantize = []
     for name, axis in axes.items():
         w = numpy_helper.to_array(inits[name]).astype(np.float32)
@@ -222,7 +232,6 @@ def quantize_weights(model_onnx) -> int:
     nodes = dequantize + list(graph.node)
     del graph.node[:]
     graph.node.extend(nodes)
-    return len(axes)
 
 
 def check_onnx_layout(model_onnx, imgsz: int, torch_model=None) -> dict[str, Any]:

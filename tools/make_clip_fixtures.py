@@ -524,14 +524,15 @@ def text_selection(model, paths: dict[str, Path], out: Path, seed: int) -> dict[
 
 
 def write_fp16(out: Path) -> None:
-    """tiny-clip-{image,text}-fp16.onnx: the two encoders with float16 weights
-    (``clip_export.py --dtype fp16``), for the test that both engines load them."""
+    """tiny-clip-{image,text}-{fp16,q8}.onnx: the two encoders with float16 and with 8-bit weights
+    (``clip_export.py --dtype fp16 / q8``), for the tests that both engines load them."""
     import clip_export as ce
 
     for side in ("image", "text"):
-        dst = out / f"tiny-clip-{side}-fp16.onnx"
-        ce.to_float16(out / f"tiny-clip-{side}.onnx", dst)
-        print(f"{dst.name}: {dst.stat().st_size / 1e3:.0f} kB")
+        for dtype, write in (("fp16", ce.to_float16), ("q8", ce.to_q8)):
+            dst = out / f"tiny-clip-{side}-{dtype}.onnx"
+            write(out / f"tiny-clip-{side}.onnx", dst)
+            print(f"{dst.name}: {dst.stat().st_size / 1e3:.0f} kB")
 
 
 # --------------------------------------------------------------------------------------
@@ -547,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--fp16-only",
         action="store_true",
-        help="only write tiny-clip-{image,text}-fp16.onnx, from the two float32 files in --out",
+        help="only write tiny-clip-{image,text}-{fp16,q8}.onnx, from the two float32 files in --out",
     )
     args = ap.parse_args(argv)
     if args.fp16_only:

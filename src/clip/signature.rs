@@ -108,6 +108,23 @@ fn data_inputs<'g>(graph: &'g pb::GraphProto<'_>) -> Vec<&'g pb::ValueInfoProto>
         .collect()
 }
 
+/// The dimensions of the weight `name`: its initializer's, or (in an 8-bit file) those of the
+/// integer initializer the `DequantizeLinear` that makes `name` reads.
+fn weight_dims(proto: &pb::ModelProto, name: &str) -> Option<Vec<i64>> {
+    let graph = proto.graph.as_ref()?;
+    let source = graph
+        .node
+        .iter()
+        .find(|n| n.op_type == "DequantizeLinear" && n.output.first().is_some_and(|o| o == name))
+        .and_then(|n| n.input.first())
+        .map_or(name, String::as_str);
+    graph
+        .initializer
+        .iter()
+        .find(|t| t.name == source)
+        .map(|t| t.dims.clone())
+}
+
 /// Width of the embeddings, read from the projection matrix (`visual.proj` or `text_projection`,
 /// `[width, embed_dim]`).
 pub fn embed_dim(proto: &pb::ModelProto, part: Part) -> Result<usize> {
@@ -115,12 +132,7 @@ pub fn embed_dim(proto: &pb::ModelProto, part: Part) -> Result<usize> {
         Part::Image => "visual.proj",
         Part::Text => "text_projection",
     };
-    let dims = proto
-        .graph
-        .as_ref()
-        .and_then(|g| g.initializer.iter().find(|t| t.name == name))
-        .map(|t| t.dims.clone());
-    match dims.as_deref() {
+    match weight_dims(proto, name).as_deref() {
         Some(&[_, e]) if e > 0 => Ok(e as usize),
         other => Err(Error::InvalidModel(format!(
             "{} has no 2-D initializer \"{name}\" (found {other:?}); was it exported by tools/clip_export.py?",
@@ -142,15 +154,7 @@ pub fn check_dims(image: usize, text: usize) -> Result<usize> {
 /// Checks that the vocabulary file belongs to the text encoder: as many token ids as rows of
 /// `token_embedding.weight`.
 pub fn check_vocabulary(text: &pb::ModelProto, vocab_size: usize) -> Result<()> {
-    let rows = text
-        .graph
-        .as_ref()
-        .and_then(|g| {
-            g.initializer
-                .iter()
-                .find(|t| t.name == "token_embedding.weight")
-        })
-        .and_then(|t| t.dims.first().copied());
+    let rows = weight_dims(text, "token_embedding.weight").and_then(|d| d.first().copied());
     match rows {
         Some(r) if r as usize == vocab_size => Ok(()),
         Some(r) => Err(Error::InvalidModel(format!(
