@@ -7,6 +7,19 @@ use super::*;
 const CLIP_IMAGE: &[u8] = include_bytes!("../fixtures/clip/tiny-clip-image.onnx");
 const CLIP_TEXT: &[u8] = include_bytes!("../fixtures/clip/tiny-clip-text.onnx");
 const CLIP_VOCAB: &[u8] = include_bytes!("../fixtures/clip/clip-bpe.txt.gz");
+/// The same encoders with float16 and with 8-bit weights (`tools/clip_export.py --dtype`).
+const CLIP_LOWER_PRECISION: [(&str, &[u8], &[u8]); 2] = [
+    (
+        "fp16",
+        include_bytes!("../fixtures/clip/tiny-clip-image-fp16.onnx"),
+        include_bytes!("../fixtures/clip/tiny-clip-text-fp16.onnx"),
+    ),
+    (
+        "q8",
+        include_bytes!("../fixtures/clip/tiny-clip-image-q8.onnx"),
+        include_bytes!("../fixtures/clip/tiny-clip-text-q8.onnx"),
+    ),
+];
 const SELECTION_JSON: &str = include_str!("../fixtures/clip/text_selection.json");
 
 /// Cosine bound after the whole chain (see tests/clip_text.rs).
@@ -48,9 +61,13 @@ fn wide_case() -> ImageCase {
 }
 
 fn clip_files(image: &[u8]) -> JsValue {
+    clip_files_of(image, CLIP_TEXT)
+}
+
+fn clip_files_of(image: &[u8], text: &[u8]) -> JsValue {
     let files = Object::new();
     Reflect::set(&files, &"image".into(), &Uint8Array::from(image).into()).unwrap();
-    Reflect::set(&files, &"text".into(), &Uint8Array::from(CLIP_TEXT).into()).unwrap();
+    Reflect::set(&files, &"text".into(), &Uint8Array::from(text).into()).unwrap();
     Reflect::set(
         &files,
         &"vocab".into(),
@@ -121,6 +138,47 @@ async fn check_text_prompt(backend: &str) {
     }
     web_sys::console::log_1(&format!("{backend}: text cosines max abs diff {worst:.2e}").into());
     assert!(worst <= COSINE_TOL, "{backend}: cosines differ by {worst}");
+}
+
+/// float16 and 8-bit encoders load on both backends, which compute in f32 and give the same
+/// cosines for every mask and sentence.
+#[wasm_bindgen_test]
+async fn float16_and_q8_encoders_agree_on_both_backends() {
+    let case = wide_case();
+    let sentences: Vec<&str> = case.sentences.iter().map(|s| s.sentence.as_str()).collect();
+    for (dtype, image, text_file) in CLIP_LOWER_PRECISION {
+        let mut per_backend = Vec::new();
+        for backend in ["cpu", "webgpu"] {
+            let model = load(MODEL).await.unwrap();
+            let options = object(&format!(r#"{{"backend": "{backend}"}}"#));
+            model
+                .load_text_encoder(clip_files_of(image, text_file), Some(options))
+                .await
+                .unwrap_or_else(|e| panic!("{dtype} on {backend}: {e:?}"));
+            assert_eq!(model.text_backend().as_deref(), Some(backend));
+            let seg = segment(&model, fixture_image()).await.unwrap();
+            let scores = JsFuture::from(seg.text_scores(to_js(&sentences)))
+                .await
+                .unwrap();
+            let mut scores: Vec<Vec<Score>> = serde_wasm_bindgen::from_value(scores).unwrap();
+            for row in &mut scores {
+                row.sort_by_key(|s| s.index);
+            }
+            per_backend.push(scores);
+        }
+        let (cpu, gpu) = (&per_backend[0], &per_backend[1]);
+        assert_eq!(cpu.len(), sentences.len(), "{dtype}");
+        let mut worst = 0f32;
+        for (c, g) in cpu.iter().zip(gpu) {
+            assert_eq!(c.len(), g.len(), "{dtype}");
+            for (c, g) in c.iter().zip(g) {
+                assert_eq!(c.index, g.index, "{dtype}");
+                worst = worst.max((c.cosine - g.cosine).abs());
+            }
+        }
+        web_sys::console::log_1(&format!("{dtype}: cpu vs webgpu cosines {worst:.2e}").into());
+        assert!(worst <= COSINE_TOL, "{dtype}: cosines differ by {worst}");
+    }
 }
 
 #[wasm_bindgen_test]
