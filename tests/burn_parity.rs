@@ -492,13 +492,7 @@ fn every_fixture_model_loads_alike_on_both_engines() {
                 worst,
                 max_abs(&b.prototypes, &t.prototypes, 1),
             );
-            let options = SegmentOptions {
-                conf: 0.4,
-                iou: 0.9,
-                max_det: 32,
-                mask_resolution: MaskResolution::Full,
-                ..SegmentOptions::default()
-            };
+            let options = reference_options();
             matched(
                 &name,
                 &postprocess(&b, &letterbox, &options),

@@ -12,7 +12,7 @@ mod common;
 
 use common::precision::{Agreement, compare};
 use common::*;
-use fastsam_web::{FastSam, ImageView, MaskResolution, PixelFormat, SegmentOptions, WeightType};
+use fastsam_web::{FastSam, ImageView, PixelFormat, WeightType};
 
 /// `other` against `models/tiny-640.onnx` on the three fixture images, with the reference cases'
 /// settings (up to 32 detections), summed.
@@ -24,13 +24,7 @@ fn agreement(other: &str, weight_type: WeightType) -> Agreement {
         (fp32.weight_type(), low.weight_type()),
         (WeightType::F32, weight_type)
     );
-    let options = SegmentOptions {
-        conf: 0.4,
-        iou: 0.9,
-        max_det: 32,
-        mask_resolution: MaskResolution::Full,
-        ..SegmentOptions::default()
-    };
+    let options = reference_options();
     let mut all = Agreement::none();
     for stem in ["shapes_wide", "shapes_tall", "shapes_small"] {
         let (rgb, w, h) = read_png_rgb(&fixtures().join(format!("images/{stem}.png")));

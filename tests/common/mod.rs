@@ -23,6 +23,18 @@ pub fn manifest_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
+/// The settings of the reference cases (`FORMAT.md`): conf 0.4, IoU 0.9, the 32 best detections,
+/// full-resolution masks.
+pub fn reference_options() -> fastsam_web::SegmentOptions {
+    fastsam_web::SegmentOptions {
+        conf: 0.4,
+        iou: 0.9,
+        max_det: 32,
+        mask_resolution: fastsam_web::MaskResolution::Full,
+        ..fastsam_web::SegmentOptions::default()
+    }
+}
+
 /// Reads a 1-D little-endian `.npy` array of float32.
 pub fn read_npy_f32(path: &Path) -> Vec<f32> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
