@@ -6,6 +6,8 @@ import type {
   LoadOptions,
   OverlayOptions,
   PointOptions,
+  Polygon,
+  PolygonOptions,
   Proposal,
   SegmentOptions,
   TextEncoderOptions,
@@ -141,6 +143,11 @@ export interface RleMask extends MaskInfo {
   rle: CocoRle;
 }
 
+/** A mask as polygons (see `Mask.toPolygons`). */
+export interface PolygonMask extends MaskInfo {
+  polygons: Polygon[];
+}
+
 /** What `everything()` answers. */
 export interface EverythingResult {
   /** Every mask, largest first (no bitmaps: draw `overlay`, or ask `mask(index)`). */
@@ -241,6 +248,9 @@ export class WorkerSegmentation {
   edges(): Promise<MaskResult>;
   /** Masks as COCO RLE: `indices` in that order, or every mask, largest first. */
   rle(indices?: number[]): Promise<RleMask[]>;
+  /** Masks as polygons (outer rings with their holes): `indices` in that order, or every mask,
+   *  largest first. */
+  polygons(indices?: number[], options?: PolygonOptions): Promise<PolygonMask[]>;
   /** Instances drawn as one overlay (default: all, largest first). */
   overlay(indices?: number[], options?: OverlayOptions): Promise<ImageData>;
   /** Index of the smallest mask under image pixel `(x, y)`, `undefined` if none. */

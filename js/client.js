@@ -4,6 +4,7 @@
 import { deserializeError } from "./errors.js";
 
 /** @typedef {import("./fastsam_web.js").OverlayOptions} OverlayOptions */
+/** @typedef {import("./fastsam_web.js").PolygonOptions} PolygonOptions */
 
 export { clearModelCache, isModelCached } from "./model-cache.js";
 
@@ -281,6 +282,17 @@ export class WorkerSegmentation {
    */
   rle(indices) {
     return this.#request("rle", { indices });
+  }
+
+  /**
+   * Masks as polygons with their descriptions (see `Mask.toPolygons`): `indices` in that order,
+   * or every mask, largest first.
+   * @param {number[]} [indices]
+   * @param {PolygonOptions} [options]
+   * @returns {Promise<import("./client.js").PolygonMask[]>}
+   */
+  polygons(indices, options) {
+    return this.#request("polygons", { indices, options });
   }
 
   /**

@@ -428,6 +428,13 @@ const handlers = {
     return [order.map((i) => consume([seg.mask(i)], ([m]) => ({ ...describe(m), rle: m.toRle() })))];
   },
 
+  polygons({ handle, indices, options }) {
+    const seg = segmentation(handle);
+    const order = indices ?? consume(seg.everything(), (all) => all.map((m) => m.index));
+    const traced = (i) => consume([seg.mask(i)], ([m]) => ({ ...describe(m), polygons: m.toPolygons(options) }));
+    return [order.map(traced)];
+  },
+
   overlay({ handle, indices, options }) {
     const [image, buffer] = imageResult(segmentation(handle).overlay(indices, options));
     return [image, [buffer]];

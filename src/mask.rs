@@ -182,6 +182,20 @@ impl Mask {
         bitmap
     }
 
+    /// Every outer and hole boundary, as OpenCV's `findContours(RETR_CCOMP, CHAIN_APPROX_SIMPLE)`
+    /// gives them ([`crate::polygon::find_contours`]).
+    pub fn contours(&self) -> Vec<crate::polygon::Contour> {
+        crate::polygon::find_contours(self)
+    }
+
+    /// The mask's regions as simplified polygons with their holes ([`crate::polygon::polygons`]).
+    pub fn polygons(
+        &self,
+        options: &crate::polygon::PolygonOptions,
+    ) -> crate::Result<Vec<crate::polygon::Polygon>> {
+        crate::polygon::polygons(self, options)
+    }
+
     /// Calls `f(y, start, end)` for every run of boundary pixels: pixels inside the mask with a
     /// 4-neighbour inside the frame that is outside the mask (the frame border is not a boundary).
     ///

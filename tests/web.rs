@@ -3,8 +3,8 @@
 //! `Segmentation` / `Mask` classes and JS values, including every error path.
 #![cfg(target_arch = "wasm32")]
 
-use fastsam_web::Mask;
 use fastsam_web::web::{FastSamJs, MaskJs, SegmentationJs};
+use fastsam_web::{Mask, PolygonOptions};
 use js_sys::{Array, Object, Reflect, Uint8Array, Uint8ClampedArray};
 use serde::Deserialize;
 use wasm_bindgen::convert::TryFromJsValue;
@@ -252,6 +252,56 @@ async fn masks_convert_to_bitmaps_rle_and_image_data() {
         serde_wasm_bindgen::from_value(Reflect::get(&rle, &"counts".into()).unwrap()).unwrap();
     assert_eq!(size, vec![h, w]);
     assert_eq!(Mask::from_coco_rle(w, h, &counts).unwrap(), mask_of(&m));
+
+    // Polygons: flat rings, the same as the Rust API's; option errors name the option.
+    #[derive(Deserialize, PartialEq, Debug)]
+    struct Flat {
+        exterior: Vec<f64>,
+        holes: Vec<Vec<f64>>,
+    }
+    let flat = |ring: &Vec<[f64; 2]>| ring.iter().flatten().copied().collect::<Vec<f64>>();
+    for (js, options) in [
+        (
+            r#"{"tolerance": 0}"#,
+            PolygonOptions {
+                tolerance: 0.0,
+                ..Default::default()
+            },
+        ),
+        (
+            r#"{"maxPoints": 6, "normalized": true}"#,
+            PolygonOptions {
+                max_points: Some(6),
+                normalized: true,
+                ..Default::default()
+            },
+        ),
+    ] {
+        let ours: Vec<Flat> =
+            serde_wasm_bindgen::from_value(m.to_polygons(Some(object(js))).unwrap()).unwrap();
+        let native: Vec<Flat> = mask_of(&m)
+            .polygons(&options)
+            .unwrap()
+            .iter()
+            .map(|p| Flat {
+                exterior: flat(&p.exterior),
+                holes: p.holes.iter().map(flat).collect(),
+            })
+            .collect();
+        assert!(!ours.is_empty());
+        assert_eq!(ours, native, "{js}");
+    }
+    for (js, named) in [
+        (r#"{"tolerence": 1}"#, "tolerence"),
+        (r#"{"maxPoints": 2}"#, "maxPoints"),
+        (r#"{"tolerance": -1}"#, "tolerance"),
+    ] {
+        assert_error(
+            m.to_polygons(Some(object(js))).err().unwrap(),
+            "INVALID_OPTION",
+            named,
+        );
+    }
 
     let image = m.to_image_data(Some(vec![1, 2, 3, 4]), None).unwrap();
     assert_eq!((image.width(), image.height()), (w, h));

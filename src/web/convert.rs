@@ -9,6 +9,7 @@ use super::error::invalid;
 use crate::error::Error;
 use crate::image::check_dimensions;
 use crate::pipeline::{MaskAssembly, MaskResolution, SegmentOptions, Semantics};
+use crate::polygon::PolygonOptions;
 use crate::prompt::{BoxMode, PointMode};
 use crate::render::OverlayStyle;
 
@@ -220,6 +221,56 @@ pub fn image_data(rgba: &[u8], width: u32, height: u32) -> Result<web_sys::Image
     let array = js_sys::Uint8ClampedArray::new_with_length(rgba.len() as u32);
     array.copy_from(rgba);
     web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&array, width, height)
+}
+
+/// `toPolygons()` options, mirrored onto [`PolygonOptions`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolygonOptionsJs {
+    tolerance: Option<f64>,
+    holes: Option<bool>,
+    min_area: Option<f64>,
+    max_points: Option<f64>,
+    largest_only: Option<bool>,
+    normalized: Option<bool>,
+}
+
+impl OptionBag for PolygonOptionsJs {
+    const KEYS: &'static [&'static str] = &[
+        "tolerance",
+        "holes",
+        "minArea",
+        "maxPoints",
+        "largestOnly",
+        "normalized",
+    ];
+}
+
+impl PolygonOptionsJs {
+    /// The options with defaults filled in; range checks are [`PolygonOptions::validate`]'s.
+    pub fn resolve(&self) -> Result<PolygonOptions, JsValue> {
+        let d = PolygonOptions::default();
+        let max_points = match self.max_points {
+            None => None,
+            Some(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n) => Some(n as usize),
+            Some(n) => {
+                return Err(invalid(
+                    Error::InvalidOption,
+                    format!("maxPoints must be a whole number of points >= 3, got {n}"),
+                ));
+            }
+        };
+        let options = PolygonOptions {
+            tolerance: self.tolerance.unwrap_or(d.tolerance),
+            holes: self.holes.unwrap_or(d.holes),
+            min_area: self.min_area.unwrap_or(d.min_area),
+            max_points,
+            largest_only: self.largest_only.unwrap_or(d.largest_only),
+            normalized: self.normalized.unwrap_or(d.normalized),
+        };
+        options.validate().map_err(super::error::to_js)?;
+        Ok(options)
+    }
 }
 
 /// `boxes()` options.

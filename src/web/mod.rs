@@ -182,6 +182,35 @@ export interface BoxOptions {
   mode?: "official" | "ultralytics";
 }
 
+/** How `Mask.toPolygons` traces and simplifies a mask's boundaries. */
+export interface PolygonOptions {
+  /**
+   * Douglas-Peucker tolerance in pixels (`cv2.approxPolyDP`'s epsilon), default 1. 0 keeps every
+   * turn of the traced boundary (`cv2.findContours` with `CHAIN_APPROX_SIMPLE`).
+   */
+  tolerance?: number;
+  /** Keep the rings of holes (default true). */
+  holes?: boolean;
+  /** Drop rings enclosing fewer square pixels (default 0; a lone pixel or a line encloses 0). */
+  minArea?: number;
+  /** At most this many points per ring (>= 3): the tolerance is raised as little as needed. */
+  maxPoints?: number;
+  /** Only the polygon whose outer ring encloses the largest area (default false). */
+  largestOnly?: boolean;
+  /** Coordinates divided by the mask width and height, 0..1 (default false: pixels). */
+  normalized?: boolean;
+}
+
+/**
+ * One region of a mask: rings as flat `[x0, y0, x1, y1, ...]` arrays (the first point is not
+ * repeated) through the centres of boundary pixels, y down. The exterior runs counter-clockwise on
+ * screen, holes clockwise.
+ */
+export interface Polygon {
+  exterior: number[];
+  holes: number[][];
+}
+
 /** COCO uncompressed RLE (column-major counts, starting with zeros). */
 export interface CocoRle {
   size: [number, number];

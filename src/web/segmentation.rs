@@ -5,7 +5,7 @@ use std::rc::Rc;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{self, BoxOptionsJs, PointOptionsJs, TextOptionsJs};
+use super::convert::{self, BoxOptionsJs, PointOptionsJs, PolygonOptionsJs, TextOptionsJs};
 use super::error::{invalid, to_js};
 use super::text::{TextSlot, TextState, match_sentences};
 use crate::error::Error;
@@ -389,6 +389,17 @@ pub struct MaskJs {
     source: Source,
 }
 
+/// A polygon as JavaScript gets it: flat `[x0, y0, x1, y1, ...]` rings (COCO's layout).
+#[derive(Serialize)]
+struct PolygonJs {
+    exterior: Vec<f64>,
+    holes: Vec<Vec<f64>>,
+}
+
+fn flat(ring: Vec<[f64; 2]>) -> Vec<f64> {
+    ring.into_iter().flatten().collect()
+}
+
 #[derive(Serialize)]
 struct RleJs {
     size: [u32; 2],
@@ -473,6 +484,27 @@ impl MaskJs {
             counts: m.coco_rle(),
         };
         serde_wasm_bindgen::to_value(&rle).map_err(JsValue::from)
+    }
+
+    /// The mask's regions as polygons: each an outer ring and its holes, flat `[x0, y0, x1, y1,
+    /// ...]` arrays through boundary pixel centres (OpenCV's `findContours` and `approxPolyDP`).
+    #[wasm_bindgen(js_name = toPolygons, unchecked_return_type = "Polygon[]")]
+    pub fn to_polygons(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "PolygonOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> Result<JsValue, JsValue> {
+        let options: PolygonOptionsJs = convert::options(options, "polygon options")?;
+        let polygons = self.mask().polygons(&options.resolve()?).map_err(to_js)?;
+        let polygons: Vec<PolygonJs> = polygons
+            .into_iter()
+            .map(|p| PolygonJs {
+                exterior: flat(p.exterior),
+                holes: p.holes.into_iter().map(flat).collect(),
+            })
+            .collect();
+        serde_wasm_bindgen::to_value(&polygons).map_err(JsValue::from)
     }
 
     /// An `ImageData` for drawing: `rgba` (default `[30, 144, 255, 153]`) inside, transparent

@@ -141,6 +141,9 @@ describe("FastSamWorker from plain ES modules", () => {
       );
       const boxes = await seg.boxes([[30, 40, 150, 130]], { overlay: { colors: [[255, 0, 0]] } });
       const rle = await seg.rle([all.masks[0].index]);
+      const exact = await seg.polygons([all.masks[0].index], { tolerance: 0 });
+      const everyPolygon = await seg.polygons(undefined, { maxPoints: 8 });
+      const badPolygon = await seg.polygons(undefined, { tolerance: -1 }).catch((e) => [e.name, e.code]);
       const overlay = await seg.overlay([all.masks[0].index], { outline: null });
       const edges = await seg.edges();
       const sum = (a) => a.reduce((s, v) => s + v, 0);
@@ -184,6 +187,21 @@ describe("FastSamWorker from plain ES modules", () => {
           ones: sum(rle[0].rle.counts.filter((_, i) => i % 2)),
           area: rle[0].area,
         },
+        polygons: {
+          index: exact[0].index === all.masks[0].index,
+          rings: exact[0].polygons.length > 0,
+          pixels: exact[0].polygons.every((p) =>
+            [p.exterior, ...p.holes].every(
+              (ring) =>
+                ring.length >= 2 &&
+                ring.length % 2 === 0 &&
+                ring.every((v, i) => Number.isInteger(v) && v >= 0 && v < (i % 2 ? 240 : 320)),
+            ),
+          ),
+          every: everyPolygon.length,
+          limited: everyPolygon.every((m) => m.polygons.every((p) => p.exterior.length <= 16)),
+          bad: badPolygon,
+        },
         overlay: [overlay.width, overlay.height, overlay.data.some((v, i) => i % 4 === 3 && v > 0)],
         maskAt: await seg.maskAt(90, 85),
         proposals: await seg.proposals(3),
@@ -210,6 +228,14 @@ describe("FastSamWorker from plain ES modules", () => {
     assert.equal(r.perPoint, true);
     assert.ok(r.boxes.count >= 1 && r.boxes.promptMs && r.boxes.red);
     assert.deepEqual(r.rle, { size: [240, 320], total: 320 * 240, ones: r.rle.area, area: r.rle.area });
+    assert.deepEqual(r.polygons, {
+      index: true,
+      rings: true,
+      pixels: true,
+      every: r.seg.length,
+      limited: true,
+      bad: ["FastSamError", "INVALID_OPTION"],
+    });
     assert.deepEqual(r.overlay, [320, 240, true]);
     assert.ok(Number.isInteger(r.maskAt));
     assert.ok(

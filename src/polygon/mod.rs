@@ -1,0 +1,199 @@
+//! Masks as polygons, the shapes labelling tools import: every outer boundary and every hole as a
+//! closed ring ([`contours`], OpenCV's `findContours` with `RETR_CCOMP` and `CHAIN_APPROX_SIMPLE`),
+//! simplified with a tolerance in pixels ([`simplify`], OpenCV's `approxPolyDP`).
+//!
+//! Coordinates are those of OpenCV and ultralytics' `masks.xy`: a ring runs through the centres of
+//! the mask's boundary pixels, so pixel `(x, y)` is the point `[x, y]` and filling the ring covers
+//! the mask less half a pixel around its edge.
+
+pub mod contours;
+pub mod simplify;
+
+pub use contours::{Contour, find_contours};
+
+use crate::error::{Error, Result};
+use crate::mask::Mask;
+
+/// How [`polygons`] turns a mask's boundaries into polygons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolygonOptions {
+    /// Douglas-Peucker tolerance in pixels (`cv2.approxPolyDP`'s `epsilon`): every dropped boundary
+    /// point lies within it of the ring. 0 keeps every turn of the traced boundary. Default 1.
+    pub tolerance: f64,
+    /// Keep the rings of holes. Default true.
+    pub holes: bool,
+    /// Drop rings enclosing less than this many square pixels (`cv2.contourArea` of the ring; a
+    /// lone pixel or a one-pixel line encloses 0). A dropped outer ring takes its holes with it.
+    /// Default 0: keep every ring.
+    pub min_area: f64,
+    /// At most this many points per ring (at least 3): where the tolerance leaves more, the
+    /// smallest larger tolerance that meets the limit is found by bisection. Default: no limit.
+    pub max_points: Option<usize>,
+    /// Keep only the polygon whose outer ring encloses the largest area. Default false.
+    pub largest_only: bool,
+    /// Divide x by the mask width and y by its height, giving 0..1 (ultralytics' `masks.xyn`).
+    /// Default false: pixel coordinates.
+    pub normalized: bool,
+}
+
+impl Default for PolygonOptions {
+    fn default() -> Self {
+        Self {
+            tolerance: 1.0,
+            holes: true,
+            min_area: 0.0,
+            max_points: None,
+            largest_only: false,
+            normalized: false,
+        }
+    }
+}
+
+impl PolygonOptions {
+    /// Checks every field; the error names the one out of range.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
+            return Err(Error::InvalidOption(format!(
+                "tolerance must be a finite number of pixels >= 0, got {}",
+                self.tolerance
+            )));
+        }
+        if !(self.min_area.is_finite() && self.min_area >= 0.0) {
+            return Err(Error::InvalidOption(format!(
+                "minArea must be a finite number of square pixels >= 0, got {}",
+                self.min_area
+            )));
+        }
+        if let Some(n) = self.max_points
+            && n < 3
+        {
+            return Err(Error::InvalidOption(format!(
+                "maxPoints must be at least 3 (a ring needs three points), got {n}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// One region of a mask: its outer ring and the rings of the holes inside it. Rings are open
+/// lists (the first point is not repeated at the end), `[x, y]` with y down.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polygon {
+    /// The outer boundary, counter-clockwise on screen (down the left side first).
+    pub exterior: Vec<[f64; 2]>,
+    /// The holes, each clockwise on screen.
+    pub holes: Vec<Vec<[f64; 2]>>,
+}
+
+/// The mask's regions as polygons, in OpenCV's order (see [`find_contours`]).
+pub fn polygons(mask: &Mask, options: &PolygonOptions) -> Result<Vec<Polygon>> {
+    options.validate()?;
+    let contours = find_contours(mask);
+    let scale = if options.normalized {
+        [mask.width().max(1) as f64, mask.height().max(1) as f64]
+    } else {
+        [1.0, 1.0]
+    };
+    let finish = |ring: Vec<[u32; 2]>| -> Vec<[f64; 2]> {
+        ring.into_iter()
+            .map(|[x, y]| [x as f64 / scale[0], y as f64 / scale[1]])
+            .collect()
+    };
+
+    struct Region {
+        area: f64,
+        exterior: Vec<[u32; 2]>,
+        holes: Vec<Vec<[u32; 2]>>,
+    }
+    let mut regions: Vec<Region> = Vec::new();
+    let mut region_of = vec![usize::MAX; contours.len()];
+    for (i, contour) in contours.iter().enumerate() {
+        let area = ring_area(&contour.points);
+        if area < options.min_area {
+            continue;
+        }
+        let ring = simplify_ring(&contour.points, options);
+        match contour.parent {
+            None => {
+                region_of[i] = regions.len();
+                regions.push(Region {
+                    area,
+                    exterior: ring,
+                    holes: Vec::new(),
+                });
+            }
+            Some(parent) if options.holes && region_of[parent] != usize::MAX => {
+                regions[region_of[parent]].holes.push(ring);
+            }
+            Some(_) => {}
+        }
+    }
+    if options.largest_only
+        && let Some(best) = regions
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.area.total_cmp(&b.1.area).then(b.0.cmp(&a.0)))
+            .map(|(i, _)| i)
+    {
+        regions = vec![regions.swap_remove(best)];
+    }
+    Ok(regions
+        .into_iter()
+        .map(|region| Polygon {
+            exterior: finish(region.exterior),
+            holes: region.holes.into_iter().map(finish).collect(),
+        })
+        .collect())
+}
+
+/// The ring at the options' tolerance, or at the smallest larger one that keeps `max_points`.
+fn simplify_ring(ring: &[[u32; 2]], options: &PolygonOptions) -> Vec<[u32; 2]> {
+    let simplified = simplify::approx_closed(ring, options.tolerance);
+    let Some(limit) = options.max_points else {
+        return simplified;
+    };
+    if simplified.len() <= limit {
+        return simplified;
+    }
+    // At the ring's bounding-box diagonal every point is within tolerance of the first: one point.
+    let (mut low, mut high) = (options.tolerance, bounding_diagonal(ring));
+    let mut best = simplify::approx_closed(ring, high);
+    for _ in 0..40 {
+        if high - low <= 1e-3 {
+            break;
+        }
+        let mid = 0.5 * (low + high);
+        let candidate = simplify::approx_closed(ring, mid);
+        if candidate.len() <= limit {
+            high = mid;
+            best = candidate;
+        } else {
+            low = mid;
+        }
+    }
+    best
+}
+
+fn bounding_diagonal(ring: &[[u32; 2]]) -> f64 {
+    let (mut min, mut max) = ([u32::MAX; 2], [0u32; 2]);
+    for p in ring {
+        for k in 0..2 {
+            min[k] = min[k].min(p[k]);
+            max[k] = max[k].max(p[k]);
+        }
+    }
+    let (dx, dy) = ((max[0] - min[0]) as f64, (max[1] - min[1]) as f64);
+    (dx * dx + dy * dy).sqrt() + 1.0
+}
+
+/// The area a ring encloses (shoelace formula, as `cv2.contourArea`), in square pixels.
+pub fn ring_area<T: Copy + Into<f64>>(ring: &[[T; 2]]) -> f64 {
+    let n = ring.len();
+    let mut twice = 0.0;
+    for i in 0..n {
+        let [x0, y0] = ring[i];
+        let [x1, y1] = ring[(i + 1) % n];
+        twice += x0.into() * y1.into() - x1.into() * y0.into();
+    }
+    (0.5 * twice).abs()
+}

@@ -1,0 +1,138 @@
+//! Ring simplification: Douglas-Peucker as OpenCV's `cv2.approxPolyDP(ring, epsilon, closed=True)`
+//! computes it (checked against OpenCV 5.0), point for point: the same start, the same split points
+//! (distance to the chord as a segment), the same final pass that drops points on nearly straight
+//! lines.
+
+/// The ring with every point dropped that lies within `epsilon` pixels of the simplified outline.
+/// `epsilon` is finite and not negative.
+pub fn approx_closed(ring: &[[u32; 2]], epsilon: f64) -> Vec<[u32; 2]> {
+    let count = ring.len();
+    if count == 0 {
+        return Vec::new();
+    }
+    let at = |i: usize| {
+        let [x, y] = ring[i % count];
+        (x as f64, y as f64)
+    };
+    let eps = epsilon * epsilon;
+    let mut kept: Vec<[u32; 2]> = Vec::with_capacity(count);
+
+    // 1. Two roughly farthest points: three rounds of "the point farthest from the last one".
+    let mut start = 0;
+    let mut farthest = 0;
+    let mut within = false;
+    for _ in 0..3 {
+        start = (start + farthest) % count;
+        let (sx, sy) = at(start);
+        let mut max = 0.0;
+        for j in 1..count {
+            let (x, y) = at(start + j);
+            let d = (x - sx) * (x - sx) + (y - sy) * (y - sy);
+            if d > max {
+                max = d;
+                farthest = j;
+            }
+        }
+        within = max <= eps;
+    }
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    if within {
+        kept.push(ring[start]);
+    } else {
+        let mid = (start + farthest) % count;
+        stack.push((mid, start));
+        stack.push((start, mid));
+    }
+
+    // 2. Split each slice at its farthest point until every point is within epsilon of its chord.
+    while let Some((first, last)) = stack.pop() {
+        let (ex, ey) = at(last);
+        let (sx, sy) = at(first);
+        let mut pos = (first + 1) % count;
+        let mut split = first;
+        let close_enough = if pos != last {
+            // Squared distance to the chord as a segment (to its nearest end beyond either end),
+            // times the chord's squared length: no division, exact on integer points.
+            let (dx, dy) = (ex - sx, ey - sy);
+            let length2 = dx * dx + dy * dy;
+            let mut max = 0.0;
+            while pos != last {
+                let (x, y) = at(pos);
+                pos = (pos + 1) % count;
+                let projection = (x - sx) * dx + (y - sy) * dy;
+                let d = if projection < 0.0 {
+                    ((x - sx) * (x - sx) + (y - sy) * (y - sy)) * length2
+                } else if projection > length2 {
+                    ((x - ex) * (x - ex) + (y - ey) * (y - ey)) * length2
+                } else {
+                    let cross = (y - sy) * dx - (x - sx) * dy;
+                    cross * cross
+                };
+                if d > max {
+                    max = d;
+                    split = (pos + count - 1) % count;
+                }
+            }
+            max <= eps * length2
+        } else {
+            true
+        };
+        if close_enough {
+            kept.push(ring[first]);
+        } else {
+            stack.push((split, last));
+            stack.push((first, split));
+        }
+    }
+
+    // 3. Drop points that sit on a nearly straight line between their neighbours.
+    drop_collinear(&mut kept, eps);
+    kept
+}
+
+/// OpenCV's final pass over a closed approximation: walking the ring once, a point is dropped when
+/// it lies within half the tolerance of the line through its neighbours, between them.
+fn drop_collinear(ring: &mut Vec<[u32; 2]>, eps: f64) {
+    let count = ring.len();
+    let mut new_count = count;
+    let xy = |p: [u32; 2]| (p[0] as f64, p[1] as f64);
+    let mut pos = count - 1;
+    let read = |ring: &Vec<[u32; 2]>, pos: &mut usize| {
+        let p = ring[*pos];
+        *pos += 1;
+        if *pos >= count {
+            *pos = 0;
+        }
+        p
+    };
+    let mut start = read(ring, &mut pos);
+    let mut write = pos;
+    let mut middle = read(ring, &mut pos);
+    let mut i = 0;
+    while i < count && new_count > 2 {
+        let end = read(ring, &mut pos);
+        let ((sx, sy), (mx, my), (ex, ey)) = (xy(start), xy(middle), xy(end));
+        let (dx, dy) = (ex - sx, ey - sy);
+        let dist = ((mx - sx) * dy - (my - sy) * dx).abs();
+        let forward = (mx - sx) * (ex - mx) + (my - sy) * (ey - my);
+        if dist * dist <= 0.5 * eps * (dx * dx + dy * dy)
+            && dx != 0.0
+            && dy != 0.0
+            && forward >= 0.0
+        {
+            new_count -= 1;
+            start = end;
+            ring[write] = start;
+            write = (write + 1) % count;
+            middle = read(ring, &mut pos);
+            i += 2;
+            continue;
+        }
+        start = middle;
+        ring[write] = start;
+        write = (write + 1) % count;
+        middle = end;
+        i += 1;
+    }
+    ring.truncate(new_count);
+}
