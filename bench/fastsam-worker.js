@@ -68,7 +68,7 @@ function timePrompts(seg, runs) {
     "1 box": () => seg.boxes([picks[0]]),
     "3 boxes": () => seg.boxes(picks),
   };
-  const times = {};
+  const times = timeOutlines(seg, runs);
   for (const [name, prompt] of Object.entries(prompts)) {
     times[name] = [];
     for (let i = 0; i < runs; i++) {
@@ -79,4 +79,26 @@ function timePrompts(seg, runs) {
     }
   }
   return times;
+}
+
+/**
+ * Times the polygon outlines `runs` times, in ms: every mask's at tolerance 1 px (an export), and
+ * the largest mask's at tolerances from 0.5 to 5 px in turn (a tolerance slider).
+ */
+function timeOutlines(seg, runs) {
+  const masks = seg.everything();
+  try {
+    const times = { "polygons of every mask (tolerance 1 px)": [], "polygons of the largest mask (slider, 0.5-5 px)": [] };
+    for (let i = 0; i < runs; i++) {
+      let start = performance.now();
+      for (const mask of masks) mask.toPolygons({ tolerance: 1 });
+      times["polygons of every mask (tolerance 1 px)"].push(performance.now() - start);
+      start = performance.now();
+      masks[0]?.toPolygons({ tolerance: 0.5 + (i % 10) * 0.5 });
+      times["polygons of the largest mask (slider, 0.5-5 px)"].push(performance.now() - start);
+    }
+    return times;
+  } finally {
+    for (const mask of masks) mask.free();
+  }
 }

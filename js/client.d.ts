@@ -1,18 +1,26 @@
 // Types of `fastsam-web/worker`: FastSamWorker, the FastSAM API run in a module Web Worker.
 import type {
   BoxOptions,
+  CocoDataset,
+  CocoOptions,
   CocoRle,
+  GeoJsonFeatureCollection,
   ImageInput,
   LoadOptions,
   OverlayOptions,
+  LabelStudioOptions,
+  LabelStudioResult,
   PointOptions,
   Polygon,
+  PolygonExportOptions,
   PolygonOptions,
   Proposal,
   SegmentOptions,
+  SvgOptions,
   TextEncoderOptions,
   TextOptions,
   TextScore,
+  YoloOptions,
 } from "./fastsam_web.js";
 
 /** Model loading progress, in the shape transformers.js reports it (`file`: the URL or file name).
@@ -251,6 +259,16 @@ export class WorkerSegmentation {
   /** Masks as polygons (outer rings with their holes): `indices` in that order, or every mask,
    *  largest first. */
   polygons(indices?: number[], options?: PolygonOptions): Promise<PolygonMask[]>;
+  /** The masks as a COCO dataset (default: every mask, largest first). */
+  toCoco(indices?: number[], options?: CocoOptions): Promise<CocoDataset>;
+  /** The masks as YOLO segmentation label lines. */
+  toYolo(indices?: number[], options?: YoloOptions): Promise<string>;
+  /** The masks as an SVG document. */
+  toSvg(indices?: number[], options?: SvgOptions): Promise<string>;
+  /** The masks as GeoJSON in pixel coordinates (y down). */
+  toGeoJson(indices?: number[], options?: PolygonExportOptions): Promise<GeoJsonFeatureCollection>;
+  /** The masks as Label Studio `polygonlabels` results. */
+  toLabelStudio(indices?: number[], options?: LabelStudioOptions): Promise<LabelStudioResult[]>;
   /** Instances drawn as one overlay (default: all, largest first). */
   overlay(indices?: number[], options?: OverlayOptions): Promise<ImageData>;
   /** Index of the smallest mask under image pixel `(x, y)`, `undefined` if none. */

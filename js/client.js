@@ -296,6 +296,56 @@ export class WorkerSegmentation {
   }
 
   /**
+   * A COCO dataset of the masks (see `Segmentation.toCoco`).
+   * @param {number[]} [indices] default: every mask, largest first
+   * @param {import("./fastsam_web.js").CocoOptions} [options]
+   * @returns {Promise<import("./fastsam_web.js").CocoDataset>}
+   */
+  toCoco(indices, options) {
+    return this.#request("export", { format: "toCoco", indices, options });
+  }
+
+  /**
+   * YOLO segmentation label lines of the masks (see `Segmentation.toYolo`).
+   * @param {number[]} [indices]
+   * @param {import("./fastsam_web.js").YoloOptions} [options]
+   * @returns {Promise<string>}
+   */
+  toYolo(indices, options) {
+    return this.#request("export", { format: "toYolo", indices, options });
+  }
+
+  /**
+   * An SVG document of the masks (see `Segmentation.toSvg`).
+   * @param {number[]} [indices]
+   * @param {import("./fastsam_web.js").SvgOptions} [options]
+   * @returns {Promise<string>}
+   */
+  toSvg(indices, options) {
+    return this.#request("export", { format: "toSvg", indices, options });
+  }
+
+  /**
+   * A GeoJSON FeatureCollection of the masks in pixel coordinates (see `Segmentation.toGeoJson`).
+   * @param {number[]} [indices]
+   * @param {import("./fastsam_web.js").PolygonExportOptions} [options]
+   * @returns {Promise<import("./fastsam_web.js").GeoJsonFeatureCollection>}
+   */
+  toGeoJson(indices, options) {
+    return this.#request("export", { format: "toGeoJson", indices, options });
+  }
+
+  /**
+   * Label Studio polygon results of the masks (see `Segmentation.toLabelStudio`).
+   * @param {number[]} [indices]
+   * @param {import("./fastsam_web.js").LabelStudioOptions} [options]
+   * @returns {Promise<import("./fastsam_web.js").LabelStudioResult[]>}
+   */
+  toLabelStudio(indices, options) {
+    return this.#request("export", { format: "toLabelStudio", indices, options });
+  }
+
+  /**
    * Instances drawn as one translucent, outlined overlay (see `Segmentation.overlay`).
    * @param {number[]} [indices] default: every instance, largest first
    * @param {OverlayOptions} [options]

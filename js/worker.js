@@ -262,6 +262,9 @@ function maskResult(mask) {
   });
 }
 
+/** The export methods a `WorkerSegmentation` forwards. */
+const EXPORTS = ["toCoco", "toYolo", "toSvg", "toGeoJson", "toLabelStudio"];
+
 const handlers = {
   async load({ source, options }, id) {
     const { signal } = loads.get(id);
@@ -433,6 +436,12 @@ const handlers = {
     const order = indices ?? consume(seg.everything(), (all) => all.map((m) => m.index));
     const traced = (i) => consume([seg.mask(i)], ([m]) => ({ ...describe(m), polygons: m.toPolygons(options) }));
     return [order.map(traced)];
+  },
+
+  /** The exports of `Segmentation`: `toCoco`, `toYolo`, `toSvg`, `toGeoJson`, `toLabelStudio`. */
+  export({ handle, format, indices, options }) {
+    if (!EXPORTS.includes(format)) throw invalidOption(`Unknown export format "${format}"; expected one of ${EXPORTS.join(", ")}`);
+    return [segmentation(handle)[format](indices, options)];
   },
 
   overlay({ handle, indices, options }) {

@@ -19,6 +19,7 @@
 pub mod clip;
 pub mod engine;
 pub mod error;
+pub mod formats;
 pub mod image;
 pub mod mask;
 pub mod model;

@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use fastsam_web::web::{FastSamJs, MaskJs, SegmentationJs};
-use fastsam_web::{Mask, PolygonOptions};
+use fastsam_web::{Mask, PolygonOptions, formats};
 use js_sys::{Array, Object, Reflect, Uint8Array, Uint8ClampedArray};
 use serde::Deserialize;
 use wasm_bindgen::convert::TryFromJsValue;
@@ -302,6 +302,114 @@ async fn masks_convert_to_bitmaps_rle_and_image_data() {
             named,
         );
     }
+
+    // SVG path data of one mask, and the whole-segmentation exports: what the Rust API writes.
+    let native_polygons = mask_of(&m).polygons(&PolygonOptions::default()).unwrap();
+    assert_eq!(
+        m.to_svg_path(None).unwrap(),
+        formats::svg_path(&native_polygons)
+    );
+    let order: Vec<usize> = seg
+        .everything()
+        .iter()
+        .map(|m| m.index().unwrap() as usize)
+        .collect();
+    let native_masks: Vec<Mask> = order
+        .iter()
+        .map(|&i| mask_of(&seg.mask(i).unwrap()))
+        .collect();
+    let scores: Vec<f32> = order
+        .iter()
+        .map(|&i| seg.mask(i).unwrap().score())
+        .collect();
+    let shapes: Vec<formats::Shape> = native_masks
+        .iter()
+        .zip(&scores)
+        .zip(&order)
+        .map(|((mask, &score), &i)| formats::Shape {
+            mask,
+            score,
+            index: Some(i),
+        })
+        .collect();
+    let json = |v: JsValue| -> serde_json::Value {
+        serde_json::from_str(&js_sys::JSON::stringify(&v).unwrap().as_string().unwrap()).unwrap()
+    };
+    let text = |s: String| -> serde_json::Value { serde_json::from_str(&s).unwrap() };
+    let polygon = PolygonOptions::default();
+    assert_eq!(
+        json(
+            seg.to_coco(
+                None,
+                Some(object(r#"{"fileName": "a.png", "maxPoints": 12}"#))
+            )
+            .unwrap()
+        ),
+        text(
+            formats::coco(
+                &shapes,
+                w,
+                h,
+                &formats::CocoOptions {
+                    file_name: "a.png".into(),
+                    polygon: PolygonOptions {
+                        max_points: Some(12),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                }
+            )
+            .unwrap()
+        )
+    );
+    assert_eq!(
+        seg.to_yolo(None, Some(object(r#"{"classId": 2}"#)))
+            .unwrap(),
+        formats::yolo(&shapes, 2, &polygon).unwrap()
+    );
+    assert_eq!(
+        json(seg.to_geojson(None, None).unwrap()),
+        text(formats::geojson(&shapes, &polygon).unwrap())
+    );
+    assert_eq!(
+        json(
+            seg.to_label_studio(None, Some(object(r#"{"label": "thing"}"#)))
+                .unwrap()
+        ),
+        text(
+            formats::label_studio(
+                &shapes,
+                w,
+                h,
+                &formats::LabelStudioOptions {
+                    label: "thing".into(),
+                    ..Default::default()
+                }
+            )
+            .unwrap()
+        )
+    );
+    let svg = seg.to_svg(Some(vec![order[0] as u32]), None).unwrap();
+    assert!(svg.starts_with("<svg") && svg.matches("<path").count() == 1);
+    assert_error(
+        seg.to_yolo(None, Some(object(r#"{"class": 1}"#)))
+            .err()
+            .unwrap(),
+        "INVALID_OPTION",
+        "classId",
+    );
+    assert_error(
+        seg.to_geojson(None, Some(object(r#"{"normalized": true}"#)))
+            .err()
+            .unwrap(),
+        "INVALID_OPTION",
+        "normalized",
+    );
+    assert_error(
+        seg.to_coco(Some(vec![10_000]), None).err().unwrap(),
+        "INVALID_PROMPT",
+        "10000",
+    );
 
     let image = m.to_image_data(Some(vec![1, 2, 3, 4]), None).unwrap();
     assert_eq!((image.width(), image.height()), (w, h));

@@ -18,7 +18,8 @@ use crate::mask::Mask;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolygonOptions {
     /// Douglas-Peucker tolerance in pixels (`cv2.approxPolyDP`'s `epsilon`): every dropped boundary
-    /// point lies within it of the ring. 0 keeps every turn of the traced boundary. Default 1.
+    /// point lies within it of the ring. 0 gives the traced boundary itself (`findContours`'
+    /// points). Default 1.
     pub tolerance: f64,
     /// Keep the rings of holes. Default true.
     pub holes: bool,
@@ -148,7 +149,13 @@ pub fn polygons(mask: &Mask, options: &PolygonOptions) -> Result<Vec<Polygon>> {
 
 /// The ring at the options' tolerance, or at the smallest larger one that keeps `max_points`.
 fn simplify_ring(ring: &[[u32; 2]], options: &PolygonOptions) -> Vec<[u32; 2]> {
-    let simplified = simplify::approx_closed(ring, options.tolerance);
+    // Tolerance 0 is the traced ring itself, as findContours gives it (approxPolyDP at 0 would
+    // keep the same points but start the ring elsewhere).
+    let simplified = if options.tolerance == 0.0 {
+        ring.to_vec()
+    } else {
+        simplify::approx_closed(ring, options.tolerance)
+    };
     let Some(limit) = options.max_points else {
         return simplified;
     };

@@ -273,6 +273,100 @@ impl PolygonOptionsJs {
     }
 }
 
+/// An export's options: the polygon options (`toPolygons`' keys but `normalized`) and the
+/// format's own (`T`), in one object. Unknown keys are errors listing both sets.
+pub fn export_options<T: OptionBag>(
+    value: Option<js_sys::Object>,
+    what: &str,
+) -> Result<(PolygonOptions, T), JsValue> {
+    let Some(object) = value else {
+        return Ok((PolygonOptionsJs::default().resolve()?, T::default()));
+    };
+    let polygon_keys: Vec<&str> = PolygonOptionsJs::KEYS
+        .iter()
+        .copied()
+        .filter(|k| *k != "normalized")
+        .collect();
+    let (polygon, own) = (js_sys::Object::new(), js_sys::Object::new());
+    for key in js_sys::Object::keys(&object).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let target = if polygon_keys.contains(&name.as_str()) {
+            &polygon
+        } else if T::KEYS.contains(&name.as_str()) {
+            &own
+        } else {
+            let mut accepted: Vec<&str> = T::KEYS.to_vec();
+            accepted.extend(&polygon_keys);
+            return Err(invalid(
+                Error::InvalidOption,
+                format!(
+                    "{what}: unknown option \"{name}\"; expected one of {}",
+                    accepted.join(", ")
+                ),
+            ));
+        };
+        Reflect::set(target, &key, &Reflect::get(&object, &key)?)?;
+    }
+    let polygon: PolygonOptionsJs = options(Some(polygon), what)?;
+    Ok((polygon.resolve()?, options(Some(own), what)?))
+}
+
+/// `toCoco()` options besides the polygon ones.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CocoOptionsJs {
+    pub polygons: Option<bool>,
+    pub image_id: Option<f64>,
+    pub file_name: Option<String>,
+    pub category: Option<String>,
+}
+
+impl OptionBag for CocoOptionsJs {
+    const KEYS: &'static [&'static str] = &["polygons", "imageId", "fileName", "category"];
+}
+
+/// `toYolo()` options besides the polygon ones.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct YoloOptionsJs {
+    pub class_id: Option<u32>,
+}
+
+impl OptionBag for YoloOptionsJs {
+    const KEYS: &'static [&'static str] = &["classId"];
+}
+
+/// `toSvg()` options besides the polygon ones.
+#[derive(Debug, Default, Deserialize)]
+pub struct SvgOptionsJs {
+    pub colors: Option<Vec<[u8; 3]>>,
+}
+
+impl OptionBag for SvgOptionsJs {
+    const KEYS: &'static [&'static str] = &["colors"];
+}
+
+/// Options with no keys of their own (`toGeoJson()`).
+#[derive(Debug, Default, Deserialize)]
+pub struct NoOptionsJs {}
+
+impl OptionBag for NoOptionsJs {
+    const KEYS: &'static [&'static str] = &[];
+}
+
+/// `toLabelStudio()` options besides the polygon ones.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelStudioOptionsJs {
+    pub from_name: Option<String>,
+    pub to_name: Option<String>,
+    pub label: Option<String>,
+}
+
+impl OptionBag for LabelStudioOptionsJs {
+    const KEYS: &'static [&'static str] = &["fromName", "toName", "label"];
+}
+
 /// `boxes()` options.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -211,6 +211,88 @@ export interface Polygon {
   holes: number[][];
 }
 
+/** The polygon options of the exports (`toPolygons`' options but `normalized`). */
+export type PolygonExportOptions = Omit<PolygonOptions, "normalized">;
+
+export interface CocoOptions extends PolygonExportOptions {
+  /**
+   * true (default): polygon segmentations, the masks' outer rings (COCO polygons cannot describe
+   * holes); a mask without a ring of three points is written as RLE. false: uncompressed RLE, exact.
+   */
+  polygons?: boolean;
+  /** `images[0].id` and every annotation's `image_id` (default 1). */
+  imageId?: number;
+  /** `images[0].file_name` (default "image.png"). */
+  fileName?: string;
+  /** The one category's name, id 1 (default "object"). */
+  category?: string;
+}
+
+export interface YoloOptions extends PolygonExportOptions {
+  /** The class index written first on every line (default 0). */
+  classId?: number;
+}
+
+export interface SvgOptions extends PolygonExportOptions {
+  /** Fill colours used in turn (default: the overlay's 24 hues). */
+  colors?: Array<[number, number, number]>;
+}
+
+export interface LabelStudioOptions extends PolygonExportOptions {
+  /** The `<PolygonLabels name=...>` of the labelling config (default "label"). */
+  fromName?: string;
+  /** The `<Image name=...>` of the labelling config (default "image"). */
+  toName?: string;
+  /** The label of every polygon (default "object"). */
+  label?: string;
+}
+
+/** A whole-image COCO dataset (one image, one category). */
+export interface CocoDataset {
+  images: Array<{ id: number; width: number; height: number; file_name: string }>;
+  annotations: Array<{
+    id: number;
+    image_id: number;
+    category_id: number;
+    /** Flat `[x1, y1, x2, y2, ...]` rings, or RLE. */
+    segmentation: number[][] | CocoRle;
+    /** Mask pixels. */
+    area: number;
+    /** `[x, y, width, height]` of the mask's pixels. */
+    bbox: [number, number, number, number];
+    iscrowd: 0;
+    score: number;
+  }>;
+  categories: Array<{ id: number; name: string }>;
+}
+
+/** GeoJSON of the masks: pixel coordinates with y down, not geographic ones. */
+export interface GeoJsonFeatureCollection {
+  type: "FeatureCollection";
+  features: Array<{
+    type: "Feature";
+    /** `null` for a mask without a ring of three points. Rings are closed. */
+    geometry:
+      | { type: "Polygon"; coordinates: number[][][] }
+      | { type: "MultiPolygon"; coordinates: number[][][][] }
+      | null;
+    properties: { index: number | null; score: number; area: number };
+  }>;
+}
+
+/** One Label Studio `polygonlabels` result; points in percent of the image size. */
+export interface LabelStudioResult {
+  id: string;
+  type: "polygonlabels";
+  from_name: string;
+  to_name: string;
+  original_width: number;
+  original_height: number;
+  image_rotation: 0;
+  value: { points: Array<[number, number]>; closed: true; polygonlabels: string[] };
+  score: number;
+}
+
 /** COCO uncompressed RLE (column-major counts, starting with zeros). */
 export interface CocoRle {
   size: [number, number];

@@ -9,6 +9,7 @@ use super::convert::{self, BoxOptionsJs, PointOptionsJs, PolygonOptionsJs, TextO
 use super::error::{invalid, to_js};
 use super::text::{TextSlot, TextState, match_sentences};
 use crate::error::Error;
+use crate::formats;
 use crate::mask::Mask;
 use crate::prompt::Selection;
 use crate::render::{OverlayStyle, render_overlay};
@@ -80,6 +81,33 @@ impl SegmentationJs {
             options,
         );
         Ok((future, options))
+    }
+
+    /// The instances `indices` names (default: every one, largest first) for an export.
+    fn shapes(&self, indices: Option<Vec<u32>>) -> Result<Vec<formats::Shape<'_>>, JsValue> {
+        let order: Vec<usize> = match indices {
+            Some(list) => list.into_iter().map(|i| i as usize).collect(),
+            None => self.inner.everything(),
+        };
+        order
+            .into_iter()
+            .map(|i| {
+                let instance = self.inner.instances().get(i).ok_or_else(|| {
+                    invalid(
+                        Error::InvalidPrompt,
+                        format!(
+                            "mask index {i} is out of range; this segmentation has {} masks",
+                            self.inner.len()
+                        ),
+                    )
+                })?;
+                Ok(formats::Shape {
+                    mask: &instance.mask,
+                    score: instance.score,
+                    index: Some(i),
+                })
+            })
+            .collect()
     }
 
     fn instance(&self, index: usize) -> MaskJs {
@@ -343,6 +371,126 @@ impl SegmentationJs {
         convert::image_data(&render_overlay(w, h, &masks, &style), w, h)
     }
 
+    /// COCO dataset of the masks (default: every mask, largest first): `{images, annotations,
+    /// categories}`, polygon segmentations unless `polygons: false` (then RLE).
+    #[wasm_bindgen(js_name = toCoco, unchecked_return_type = "CocoDataset")]
+    pub fn to_coco(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number[] | Uint32Array")] indices: Option<
+            Vec<u32>,
+        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "CocoOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> Result<JsValue, JsValue> {
+        let (polygon, own): (_, convert::CocoOptionsJs) =
+            convert::export_options(options, "COCO options")?;
+        let d = formats::CocoOptions::default();
+        let image_id = match own.image_id {
+            None => d.image_id,
+            Some(v) if v.fract() == 0.0 && (0.0..9.0e15).contains(&v) => v as u64,
+            Some(v) => {
+                return Err(invalid(
+                    Error::InvalidOption,
+                    format!("imageId must be a whole number >= 0, got {v}"),
+                ));
+            }
+        };
+        let options = formats::CocoOptions {
+            polygons: own.polygons.unwrap_or(d.polygons),
+            polygon,
+            image_id,
+            file_name: own.file_name.unwrap_or(d.file_name),
+            category: own.category.unwrap_or(d.category),
+        };
+        let shapes = self.shapes(indices)?;
+        let (w, h) = (self.inner.mask_width(), self.inner.mask_height());
+        parse_json(&formats::coco(&shapes, w, h, &options).map_err(to_js)?)
+    }
+
+    /// YOLO segmentation labels of the masks (default: every mask, largest first): one line per
+    /// mask, `class x1 y1 x2 y2 ...` normalised to 0..1 (the mask's largest outer ring).
+    #[wasm_bindgen(js_name = toYolo)]
+    pub fn to_yolo(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number[] | Uint32Array")] indices: Option<
+            Vec<u32>,
+        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "YoloOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> Result<String, JsValue> {
+        let (polygon, own): (_, convert::YoloOptionsJs) =
+            convert::export_options(options, "YOLO options")?;
+        let shapes = self.shapes(indices)?;
+        formats::yolo(&shapes, own.class_id.unwrap_or(0), &polygon).map_err(to_js)
+    }
+
+    /// An SVG document of the masks (default: every mask, largest first), one `<path>` each.
+    #[wasm_bindgen(js_name = toSvg)]
+    pub fn to_svg(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number[] | Uint32Array")] indices: Option<
+            Vec<u32>,
+        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "SvgOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> Result<String, JsValue> {
+        let (polygon, own): (_, convert::SvgOptionsJs) =
+            convert::export_options(options, "SVG options")?;
+        let colors = own
+            .colors
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| OverlayStyle::default().colors);
+        let shapes = self.shapes(indices)?;
+        let (w, h) = (self.inner.mask_width(), self.inner.mask_height());
+        formats::svg(&shapes, w, h, &polygon, &colors).map_err(to_js)
+    }
+
+    /// A GeoJSON `FeatureCollection` of the masks (default: every mask, largest first), pixel
+    /// coordinates with y down.
+    #[wasm_bindgen(js_name = toGeoJson, unchecked_return_type = "GeoJsonFeatureCollection")]
+    pub fn to_geojson(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number[] | Uint32Array")] indices: Option<
+            Vec<u32>,
+        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "PolygonExportOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> Result<JsValue, JsValue> {
+        let (polygon, _): (_, convert::NoOptionsJs) =
+            convert::export_options(options, "GeoJSON options")?;
+        let shapes = self.shapes(indices)?;
+        parse_json(&formats::geojson(&shapes, &polygon).map_err(to_js)?)
+    }
+
+    /// Label Studio `polygonlabels` results of the masks (default: every mask, largest first).
+    #[wasm_bindgen(js_name = toLabelStudio, unchecked_return_type = "LabelStudioResult[]")]
+    pub fn to_label_studio(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number[] | Uint32Array")] indices: Option<
+            Vec<u32>,
+        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "LabelStudioOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> Result<JsValue, JsValue> {
+        let (polygon, own): (_, convert::LabelStudioOptionsJs) =
+            convert::export_options(options, "Label Studio options")?;
+        let d = formats::LabelStudioOptions::default();
+        let options = formats::LabelStudioOptions {
+            from_name: own.from_name.unwrap_or(d.from_name),
+            to_name: own.to_name.unwrap_or(d.to_name),
+            label: own.label.unwrap_or(d.label),
+            polygon,
+        };
+        let shapes = self.shapes(indices)?;
+        let (w, h) = (self.inner.mask_width(), self.inner.mask_height());
+        parse_json(&formats::label_studio(&shapes, w, h, &options).map_err(to_js)?)
+    }
+
     /// Index of the smallest mask under image pixel `(x, y)`, `undefined` if none (for hover).
     #[wasm_bindgen(js_name = maskAt)]
     pub fn mask_at(&self, x: f64, y: f64) -> Option<u32> {
@@ -398,6 +546,11 @@ struct PolygonJs {
 
 fn flat(ring: Vec<[f64; 2]>) -> Vec<f64> {
     ring.into_iter().flatten().collect()
+}
+
+/// JSON text made by [`formats`] as a JavaScript value.
+fn parse_json(text: &str) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(text)
 }
 
 #[derive(Serialize)]
@@ -505,6 +658,20 @@ impl MaskJs {
             })
             .collect();
         serde_wasm_bindgen::to_value(&polygons).map_err(JsValue::from)
+    }
+
+    /// SVG path data of the mask's polygons (`M x y L ... Z` per ring, holes included): draw it
+    /// with `fill-rule="evenodd"`, shifted by half a pixel to sit on the image's pixels.
+    #[wasm_bindgen(js_name = toSvgPath)]
+    pub fn to_svg_path(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "PolygonOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> Result<String, JsValue> {
+        let options: PolygonOptionsJs = convert::options(options, "polygon options")?;
+        let polygons = self.mask().polygons(&options.resolve()?).map_err(to_js)?;
+        Ok(formats::svg_path(&polygons))
     }
 
     /// An `ImageData` for drawing: `rgba` (default `[30, 144, 255, 153]`) inside, transparent

@@ -144,6 +144,12 @@ describe("FastSamWorker from plain ES modules", () => {
       const exact = await seg.polygons([all.masks[0].index], { tolerance: 0 });
       const everyPolygon = await seg.polygons(undefined, { maxPoints: 8 });
       const badPolygon = await seg.polygons(undefined, { tolerance: -1 }).catch((e) => [e.name, e.code]);
+      const coco = await seg.toCoco(undefined, { fileName: "picture.png" });
+      const yolo = await seg.toYolo([all.masks[0].index], { classId: 3 });
+      const svg = await seg.toSvg();
+      const geo = await seg.toGeoJson(undefined, { minArea: 4 });
+      const studio = await seg.toLabelStudio(undefined, { label: "thing" });
+      const badExport = await seg.toYolo(undefined, { class: 3 }).catch((e) => [e.name, e.code]);
       const overlay = await seg.overlay([all.masks[0].index], { outline: null });
       const edges = await seg.edges();
       const sum = (a) => a.reduce((s, v) => s + v, 0);
@@ -202,6 +208,14 @@ describe("FastSamWorker from plain ES modules", () => {
           limited: everyPolygon.every((m) => m.polygons.every((p) => p.exterior.length <= 16)),
           bad: badPolygon,
         },
+        exports: {
+          coco: [coco.images[0].file_name, coco.images[0].width, coco.annotations.length, coco.categories[0].name],
+          yolo: yolo.startsWith("3 ") && yolo.endsWith("\n") && yolo.trim().split("\n").length === 1,
+          svg: svg.startsWith("<svg") && svg.split("<path").length - 1,
+          geo: [geo.type, geo.features.length],
+          studio: studio.length > 0 && studio.every((r) => r.type === "polygonlabels" && r.value.polygonlabels[0] === "thing"),
+          bad: badExport,
+        },
         overlay: [overlay.width, overlay.height, overlay.data.some((v, i) => i % 4 === 3 && v > 0)],
         maskAt: await seg.maskAt(90, 85),
         proposals: await seg.proposals(3),
@@ -234,6 +248,14 @@ describe("FastSamWorker from plain ES modules", () => {
       pixels: true,
       every: r.seg.length,
       limited: true,
+      bad: ["FastSamError", "INVALID_OPTION"],
+    });
+    assert.deepEqual(r.exports, {
+      coco: ["picture.png", 320, r.seg.length, "object"],
+      yolo: true,
+      svg: r.seg.length,
+      geo: ["FeatureCollection", r.seg.length],
+      studio: true,
       bad: ["FastSamError", "INVALID_OPTION"],
     });
     assert.deepEqual(r.overlay, [320, 240, true]);

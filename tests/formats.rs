@@ -1,0 +1,309 @@
+//! Export formats against what the tools that read them expect: `tests/fixtures/polygons/formats.json`
+//! (`tools/make_polygon_fixtures.py`) holds COCO polygon segmentations that pycocotools decodes and
+//! YOLO label lines that ultralytics' label loader reads, built from OpenCV's rings of the reference
+//! masks.
+
+mod common;
+
+use fastsam_web::formats::{self, CocoOptions, LabelStudioOptions, Shape};
+use fastsam_web::{Error, Mask, PolygonOptions};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Fixture {
+    reference: String,
+    #[serde(rename = "tolerance 0")]
+    exact: Expected,
+    #[serde(rename = "tolerance 1")]
+    simplified: Expected,
+}
+
+#[derive(Deserialize)]
+struct Expected {
+    coco_segmentations: Vec<Option<Vec<Vec<f64>>>>,
+    yolo: String,
+}
+
+#[derive(Deserialize)]
+struct ReferenceMasks {
+    official: OfficialMasks,
+}
+
+#[derive(Deserialize)]
+struct OfficialMasks {
+    masks: Vec<common::Rle>,
+    scores: Vec<f32>,
+}
+
+fn fixture() -> (Fixture, Vec<Mask>, Vec<f32>) {
+    let dir = common::fixtures();
+    let fixture: Fixture =
+        serde_json::from_slice(&std::fs::read(dir.join("polygons/formats.json")).unwrap()).unwrap();
+    let reference: ReferenceMasks = serde_json::from_slice(
+        &std::fs::read(dir.join("reference").join(&fixture.reference)).unwrap(),
+    )
+    .unwrap();
+    let masks = reference
+        .official
+        .masks
+        .iter()
+        .map(|r| r.to_mask())
+        .collect();
+    (fixture, masks, reference.official.scores)
+}
+
+fn shapes<'a>(masks: &'a [Mask], scores: &[f32]) -> Vec<Shape<'a>> {
+    masks
+        .iter()
+        .zip(scores)
+        .enumerate()
+        .map(|(i, (mask, &score))| Shape {
+            mask,
+            score,
+            index: Some(i),
+        })
+        .collect()
+}
+
+fn at_tolerance(tolerance: f64) -> PolygonOptions {
+    PolygonOptions {
+        tolerance,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn coco_polygons_are_the_ones_pycocotools_decodes() {
+    let (fixture, masks, scores) = fixture();
+    let shapes = shapes(&masks, &scores);
+    let (w, h) = (masks[0].width(), masks[0].height());
+    for (tolerance, expected) in [(0.0, &fixture.exact), (1.0, &fixture.simplified)] {
+        let options = CocoOptions {
+            polygon: at_tolerance(tolerance),
+            file_name: "shapes \"wide\".png".into(),
+            ..Default::default()
+        };
+        let doc: Value =
+            serde_json::from_str(&formats::coco(&shapes, w, h, &options).unwrap()).unwrap();
+        assert_eq!(doc["images"][0]["file_name"], "shapes \"wide\".png");
+        assert_eq!(doc["images"][0]["width"], w);
+        assert_eq!(
+            doc["categories"][0],
+            serde_json::json!({"id": 1, "name": "object"})
+        );
+        let annotations = doc["annotations"].as_array().unwrap();
+        assert_eq!(annotations.len(), masks.len());
+        for (i, (a, mask)) in annotations.iter().zip(&masks).enumerate() {
+            assert_eq!(a["id"], i + 1);
+            assert_eq!(a["image_id"], 1);
+            assert_eq!(a["iscrowd"], 0);
+            assert_eq!(a["area"], mask.area());
+            let [x1, y1, x2, y2] = mask.bounds().unwrap_or([0; 4]);
+            assert_eq!(a["bbox"], serde_json::json!([x1, y1, x2 - x1, y2 - y1]));
+            assert!((a["score"].as_f64().unwrap() - scores[i] as f64).abs() < 1e-6);
+            match &expected.coco_segmentations[i] {
+                Some(rings) => {
+                    let ours: Vec<Vec<f64>> =
+                        serde_json::from_value(a["segmentation"].clone()).unwrap();
+                    assert_eq!(&ours, rings, "mask {i} at tolerance {tolerance}");
+                }
+                // No ring of three points: the mask is written as RLE instead.
+                None => {
+                    let rle: common::Rle =
+                        serde_json::from_value(a["segmentation"].clone()).unwrap();
+                    assert_eq!(&rle.to_mask(), mask);
+                }
+            }
+        }
+    }
+    // RLE on request: exact, holes included.
+    let options = CocoOptions {
+        polygons: false,
+        ..Default::default()
+    };
+    let doc: Value =
+        serde_json::from_str(&formats::coco(&shapes, w, h, &options).unwrap()).unwrap();
+    for (a, mask) in doc["annotations"].as_array().unwrap().iter().zip(&masks) {
+        let rle: common::Rle = serde_json::from_value(a["segmentation"].clone()).unwrap();
+        assert_eq!(&rle.to_mask(), mask);
+    }
+}
+
+#[test]
+fn yolo_lines_are_the_ones_ultralytics_reads() {
+    let (fixture, masks, scores) = fixture();
+    let shapes = shapes(&masks, &scores);
+    for (tolerance, expected) in [(0.0, &fixture.exact), (1.0, &fixture.simplified)] {
+        let text = formats::yolo(&shapes, 0, &at_tolerance(tolerance)).unwrap();
+        assert_eq!(text, expected.yolo, "tolerance {tolerance}");
+    }
+    let classed = formats::yolo(&shapes[..1], 7, &PolygonOptions::default()).unwrap();
+    assert!(classed.starts_with("7 ") && classed.ends_with('\n'));
+}
+
+/// A 12 x 6 mask: a square with a hole, and a lone pixel.
+fn square_with_hole() -> Mask {
+    let rows = [
+        "##########..",
+        "##########..",
+        "##......##..",
+        "##......##.#",
+        "##########..",
+        "##########..",
+    ];
+    let bitmap: Vec<u8> = rows
+        .iter()
+        .flat_map(|r| r.bytes().map(|b| (b == b'#') as u8))
+        .collect();
+    Mask::from_bitmap(12, 6, &bitmap)
+}
+
+#[test]
+fn svg_geojson_and_label_studio_carry_the_polygons() {
+    let mask = square_with_hole();
+    let shape = [Shape {
+        mask: &mask,
+        score: 0.5,
+        index: Some(3),
+    }];
+    let options = PolygonOptions::default();
+
+    let polygons = mask.polygons(&options).unwrap();
+    let d = formats::svg_path(&polygons);
+    // The lone pixel, the square, then its hole (OpenCV's order).
+    assert!(d.starts_with("M11 3ZM0 0L0 5L9 5L9 0ZM1 2L"), "{d}");
+    assert_eq!((d.matches('M').count(), d.matches('Z').count()), (3, 3));
+    let svg = formats::svg(&shape, 12, 6, &options, &[[255, 0, 0]]).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"12\" height=\"6\""));
+    assert!(svg.contains(&format!(
+        "<path data-index=\"3\" data-score=\"0.5\" fill=\"rgb(255,0,0)\" d=\"{d}\"/>"
+    )));
+    assert!(svg.contains("fill-rule=\"evenodd\""));
+
+    let geo: Value = serde_json::from_str(&formats::geojson(&shape, &options).unwrap()).unwrap();
+    assert_eq!(geo["type"], "FeatureCollection");
+    let feature = &geo["features"][0];
+    assert_eq!(
+        feature["properties"],
+        serde_json::json!({"index": 3, "score": 0.5, "area": mask.area()})
+    );
+    // The lone pixel has no ring of three points: one region, a Polygon with its hole.
+    assert_eq!(feature["geometry"]["type"], "Polygon");
+    let rings = feature["geometry"]["coordinates"].as_array().unwrap();
+    assert_eq!(rings.len(), 2);
+    assert_eq!(
+        rings[0],
+        serde_json::json!([[0, 0], [0, 5], [9, 5], [9, 0], [0, 0]])
+    );
+    for ring in rings {
+        let ring = ring.as_array().unwrap();
+        assert_eq!(ring.first(), ring.last(), "closed");
+        assert!(ring.len() >= 4);
+    }
+
+    let ls: Value = serde_json::from_str(
+        &formats::label_studio(
+            &shape,
+            12,
+            6,
+            &LabelStudioOptions {
+                label: "cat".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let results = ls.as_array().unwrap();
+    assert_eq!(results.len(), 1, "one outer ring of three points or more");
+    let r = &results[0];
+    assert_eq!(r["type"], "polygonlabels");
+    assert_eq!(
+        (r["from_name"].as_str(), r["to_name"].as_str()),
+        (Some("label"), Some("image"))
+    );
+    assert_eq!(
+        (r["original_width"].as_u64(), r["original_height"].as_u64()),
+        (Some(12), Some(6))
+    );
+    assert_eq!(r["value"]["polygonlabels"], serde_json::json!(["cat"]));
+    assert_eq!(r["value"]["closed"], true);
+    let points: Vec<[f64; 2]> = serde_json::from_value(r["value"]["points"].clone()).unwrap();
+    let expected: Vec<[f64; 2]> = polygons
+        .iter()
+        .find(|p| p.exterior.len() >= 3)
+        .unwrap()
+        .exterior
+        .iter()
+        .map(|[x, y]| [x * 100.0 / 12.0, y * 100.0 / 6.0])
+        .collect();
+    assert_eq!(points, expected);
+}
+
+#[test]
+fn every_format_refuses_bad_options_and_handles_empty_input() {
+    let mask = square_with_hole();
+    let shape = [Shape {
+        mask: &mask,
+        score: 1.0,
+        index: None,
+    }];
+    let bad = PolygonOptions {
+        tolerance: f64::NAN,
+        ..Default::default()
+    };
+    let errors = [
+        formats::coco(
+            &shape,
+            12,
+            6,
+            &CocoOptions {
+                polygon: bad.clone(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err(),
+        formats::yolo(&shape, 0, &bad).unwrap_err(),
+        formats::svg(&shape, 12, 6, &bad, &[]).unwrap_err(),
+        formats::geojson(&shape, &bad).unwrap_err(),
+        formats::label_studio(
+            &shape,
+            12,
+            6,
+            &LabelStudioOptions {
+                polygon: bad.clone(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err(),
+    ];
+    for e in errors {
+        assert!(matches!(e, Error::InvalidOption(_)), "{e}");
+    }
+    let empty = Mask::empty(12, 6);
+    let none = [Shape {
+        mask: &empty,
+        score: 0.0,
+        index: None,
+    }];
+    assert_eq!(
+        formats::yolo(&none, 0, &PolygonOptions::default()).unwrap(),
+        ""
+    );
+    let geo: Value =
+        serde_json::from_str(&formats::geojson(&none, &PolygonOptions::default()).unwrap())
+            .unwrap();
+    assert_eq!(geo["features"][0]["geometry"], Value::Null);
+    let coco: Value =
+        serde_json::from_str(&formats::coco(&none, 12, 6, &CocoOptions::default()).unwrap())
+            .unwrap();
+    assert_eq!(
+        coco["annotations"][0]["bbox"],
+        serde_json::json!([0, 0, 0, 0])
+    );
+    assert_eq!(
+        formats::label_studio(&[], 12, 6, &LabelStudioOptions::default()).unwrap(),
+        "[]"
+    );
+}
