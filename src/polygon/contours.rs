@@ -4,9 +4,9 @@
 //!
 //! The raster scan of the algorithm only ever starts a border at a run's first pixel (an outer
 //! border, when that pixel is still unvisited) or at a run's last pixel (a hole border, unless the
-//! pixel was marked as lying left of an already traced border). So the labels the algorithm writes
-//! are kept for run ends only, and the tracing reads the mask through its runs: the work is
-//! proportional to the boundary length, not to the area of the mask or its bounding box.
+//! pixel was marked as lying left of an already traced border), so the scan visits run ends only.
+//! The border following reads the mask and writes its labels in bit planes over the mask's
+//! bounding box: its work is proportional to the boundary's length.
 
 use crate::mask::Mask;
 
@@ -29,16 +29,19 @@ pub struct Contour {
 /// The order is OpenCV's for `RETR_CCOMP`: outer boundaries from the last found in a top-to-bottom,
 /// left-to-right scan to the first, each followed by its holes, also last found first.
 pub fn find_contours(mask: &Mask) -> Vec<Contour> {
+    if mask.is_empty() {
+        return Vec::new();
+    }
     let mut grid = RunGrid::new(mask);
     let components = grid.components();
     let mut found: Vec<Contour> = Vec::new();
-    let mut outer_of_component = vec![usize::MAX; grid.runs.len()];
+    let mut outer_of_component = vec![usize::MAX; components.len()];
+    let mut run = 0;
     for r in 0..grid.rows.len() {
         let y = grid.top + r as i64;
         for i in 0..grid.rows[r].len() {
-            let run = grid.offsets[r] + i;
             let (a, b) = grid.rows[r][i];
-            if grid.first_mark[run] == Mark::Unvisited {
+            if grid.unvisited(grid.index((a as i64, y))) {
                 outer_of_component[components[run]] = found.len();
                 let points = grid.follow((a as i64, y), false);
                 found.push(Contour {
@@ -49,7 +52,7 @@ pub fn find_contours(mask: &Mask) -> Vec<Contour> {
             }
             // OpenCV's scan stops at the last column, so a run ending at the right edge starts
             // nothing there (the pixel is always on an outer border traced before, in any case).
-            if (b as i64) < grid.width && grid.last_mark[run] != Mark::Negative {
+            if (b as i64) < grid.width && !bit(&grid.negative, grid.index((b as i64 - 1, y))) {
                 let points = grid.follow((b as i64 - 1, y), true);
                 found.push(Contour {
                     points,
@@ -57,6 +60,7 @@ pub fn find_contours(mask: &Mask) -> Vec<Contour> {
                     parent: Some(outer_of_component[components[run]]),
                 });
             }
+            run += 1;
         }
     }
     opencv_order(found)
@@ -91,19 +95,6 @@ fn opencv_order(found: Vec<Contour>) -> Vec<Contour> {
         .collect()
 }
 
-/// What the border following has written on a run's end pixel (OpenCV's image labels, reduced to
-/// what the scan reads back).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mark {
-    /// Not on any border traced so far (label 1).
-    Unvisited,
-    /// On a traced border (a positive label).
-    Positive,
-    /// On a traced border with outside pixels of that border to its right (a negative label):
-    /// never starts a hole border.
-    Negative,
-}
-
 /// Direction codes as `(dx, dy)` with y down, in OpenCV's order: 0 right, then counter-clockwise
 /// on screen (1 up-right, 2 up, ... 7 down-right).
 const STEPS: [(i64, i64); 8] = [
@@ -117,87 +108,158 @@ const STEPS: [(i64, i64); 8] = [
     (1, 1),
 ];
 
-/// The mask's runs indexed for neighbour lookups, with the border marks of each run's first and
-/// last pixel.
+/// Reused bit-plane storage: a mask's planes are zeroed in place rather than allocated, so
+/// tracing many masks does not fault in fresh pages for each.
+mod scratch {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static FREE: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// `n` zeroed words.
+    pub fn take(n: usize) -> Vec<u64> {
+        let mut words = FREE
+            .with(|free| free.borrow_mut().pop())
+            .unwrap_or_default();
+        words.clear();
+        words.resize(n, 0);
+        words
+    }
+
+    /// Gives `words` back for the next mask (at most three buffers are kept).
+    pub fn give(words: Vec<u64>) {
+        FREE.with(|free| {
+            let mut free = free.borrow_mut();
+            if free.len() < 3 {
+                free.push(words);
+            }
+        });
+    }
+}
+
+/// The mask over its bounding box (plus an empty one-pixel border) as three bit planes: which
+/// pixels are inside, and the labels the border following writes (OpenCV's image labels:
+/// unvisited, positive, negative). A pixel is a bit index `y * stride + x` in box coordinates, so
+/// a step to a neighbour adds a constant, as OpenCV's pointer steps do.
 struct RunGrid<'a> {
     width: i64,
-    top: i64,
-    /// The runs of each stored row, `rows[y - top]`.
+    /// Frame coordinates of the box's top-left pixel, less the border.
+    origin: (i64, i64),
+    /// Bits per row of the planes.
+    stride: usize,
+    /// The runs of each stored row of the mask, from its first row.
     rows: Vec<&'a [(u32, u32)]>,
-    /// `offsets[r]`: index of row `r`'s first run in the mask's run order.
-    offsets: Vec<usize>,
-    runs: Vec<(u32, u32)>,
-    first_mark: Vec<Mark>,
-    last_mark: Vec<Mark>,
+    top: i64,
+    inside: Vec<u64>,
+    /// On a traced border (a positive label).
+    positive: Vec<u64>,
+    /// On a traced border with outside pixels of that border to its right (a negative label):
+    /// never starts a hole border.
+    negative: Vec<u64>,
+}
+
+#[inline]
+fn bit(plane: &[u64], i: usize) -> bool {
+    plane[i >> 6] >> (i & 63) & 1 != 0
+}
+
+#[inline]
+fn set_bit(plane: &mut [u64], i: usize) {
+    plane[i >> 6] |= 1 << (i & 63);
+}
+
+/// Sets bits `a..b` (`a < b`).
+fn fill_bits(plane: &mut [u64], a: usize, b: usize) {
+    let (first, last) = (a >> 6, (b - 1) >> 6);
+    let head = !0u64 << (a & 63);
+    let tail = !0u64 >> (63 - ((b - 1) & 63));
+    if first == last {
+        plane[first] |= head & tail;
+    } else {
+        plane[first] |= head;
+        plane[first + 1..last].fill(!0);
+        plane[last] |= tail;
+    }
+}
+
+impl Drop for RunGrid<'_> {
+    fn drop(&mut self) {
+        for plane in [&mut self.inside, &mut self.positive, &mut self.negative] {
+            scratch::give(std::mem::take(plane));
+        }
+    }
 }
 
 impl<'a> RunGrid<'a> {
     fn new(mask: &'a Mask) -> Self {
+        let [x1, y1, x2, y2] = mask.bounds().unwrap_or([0, 0, 0, 0]);
+        let stride = ((x2 - x1) as usize + 2).div_ceil(64) * 64;
+        let words = stride / 64 * ((y2 - y1) as usize + 2);
+        let mut inside = scratch::take(words);
         let mut rows = Vec::new();
-        let mut offsets = Vec::new();
-        let mut runs = Vec::new();
         let mut top = 0;
         for (i, (y, row)) in mask.rows().enumerate() {
             if i == 0 {
                 top = y as i64;
             }
-            offsets.push(runs.len());
-            runs.extend_from_slice(row);
             rows.push(row);
+            let base = ((y - y1) as usize + 1) * stride + 1;
+            for &(a, b) in row {
+                fill_bits(
+                    &mut inside,
+                    base + (a - x1) as usize,
+                    base + (b - x1) as usize,
+                );
+            }
         }
-        let n = runs.len();
         Self {
             width: mask.width() as i64,
-            top,
+            origin: (x1 as i64 - 1, y1 as i64 - 1),
+            stride,
             rows,
-            offsets,
-            runs,
-            first_mark: vec![Mark::Unvisited; n],
-            last_mark: vec![Mark::Unvisited; n],
+            top,
+            inside,
+            positive: scratch::take(words),
+            negative: scratch::take(words),
         }
     }
 
-    /// The index of the run holding pixel `(x, y)`, `None` when the pixel is outside the mask.
-    fn run_at(&self, (x, y): (i64, i64)) -> Option<usize> {
-        let r = y - self.top;
-        if x < 0 || r < 0 || r >= self.rows.len() as i64 {
-            return None;
-        }
-        let runs = self.rows[r as usize];
-        let i = runs.partition_point(|&(_, end)| (end as i64) <= x);
-        (i < runs.len() && runs[i].0 as i64 <= x).then(|| self.offsets[r as usize] + i)
+    /// The bit index of frame pixel `(x, y)`; every pixel next to a mask pixel is in the box.
+    #[inline]
+    fn index(&self, (x, y): (i64, i64)) -> usize {
+        (y - self.origin.1) as usize * self.stride + (x - self.origin.0) as usize
     }
 
-    fn inside(&self, p: (i64, i64)) -> bool {
-        self.run_at(p).is_some()
+    /// Not yet on any traced border (OpenCV's label 1).
+    fn unvisited(&self, i: usize) -> bool {
+        !bit(&self.positive, i) && !bit(&self.negative, i)
     }
 
-    /// Writes OpenCV's label on pixel `p` where the scan can read it back (a run's end pixels):
-    /// `negative` always wins, a positive label only replaces "unvisited".
-    fn mark(&mut self, p: (i64, i64), negative: bool) {
-        let Some(run) = self.run_at(p) else { return };
-        let (a, b) = self.runs[run];
-        let new = if negative {
-            Mark::Negative
-        } else {
-            Mark::Positive
-        };
-        for (is_end, marks) in [
-            (p.0 == a as i64, &mut self.first_mark),
-            (p.0 == b as i64 - 1, &mut self.last_mark),
-        ] {
-            if is_end && (negative || marks[run] == Mark::Unvisited) {
-                marks[run] = new;
-            }
+    /// Writes OpenCV's label on pixel `i`: `negative` always, a positive label only on an
+    /// unvisited pixel.
+    #[inline]
+    fn mark(&mut self, i: usize, negative: bool) {
+        if negative {
+            set_bit(&mut self.negative, i);
+        } else if !bit(&self.negative, i) {
+            set_bit(&mut self.positive, i);
         }
     }
 
     /// Follows one border from its start pixel (OpenCV's `icvFetchContour`), marking the pixels it
     /// passes, and returns the pixels where the direction changes.
     fn follow(&mut self, start: (i64, i64), is_hole: bool) -> Vec<[u32; 2]> {
-        let point = |(x, y): (i64, i64)| [x as u32, y as u32];
-        let step = |(x, y): (i64, i64), s: usize| (x + STEPS[s & 7].0, y + STEPS[s & 7].1);
+        let stride = self.stride as isize;
+        // Bit offsets of the eight neighbours, twice, so a search can run past direction 7.
+        let mut deltas = [0isize; 16];
+        for (k, d) in deltas.iter_mut().enumerate() {
+            let (dx, dy) = STEPS[k & 7];
+            *d = dx as isize + dy as isize * stride;
+        }
+        let step = |i: usize, s: usize| (i as isize + deltas[s]) as usize;
         let mut points = Vec::new();
+        let origin = self.index(start);
 
         // The first neighbour, searched clockwise from the side the border was entered from.
         let first_end = if is_hole { 0 } else { 4 };
@@ -205,19 +267,19 @@ impl<'a> RunGrid<'a> {
         let mut second;
         loop {
             s = (s + 7) & 7;
-            second = step(start, s);
-            if self.inside(second) || s == first_end {
+            second = step(origin, s);
+            if bit(&self.inside, second) || s == first_end {
                 break;
             }
         }
         if s == first_end {
             // A lone pixel.
-            self.mark(start, true);
-            points.push(point(start));
+            self.mark(origin, true);
+            points.push([start.0 as u32, start.1 as u32]);
             return points;
         }
 
-        let mut current = start;
+        let (mut current, mut at) = (origin, start);
         let mut previous_direction = s ^ 4;
         loop {
             // The next border pixel: counter-clockwise from the direction we came from.
@@ -226,7 +288,7 @@ impl<'a> RunGrid<'a> {
             while s < 15 {
                 s += 1;
                 next = step(current, s);
-                if self.inside(next) {
+                if bit(&self.inside, next) {
                     break;
                 }
             }
@@ -235,22 +297,29 @@ impl<'a> RunGrid<'a> {
             let right_is_outside = s.wrapping_sub(1) < search_end;
             self.mark(current, right_is_outside);
             if s != previous_direction {
-                points.push(point(current));
+                points.push([at.0 as u32, at.1 as u32]);
                 previous_direction = s;
             }
-            if next == start && current == second {
+            if next == origin && current == second {
                 break;
             }
             current = next;
+            at = (at.0 + STEPS[s].0, at.1 + STEPS[s].1);
             s = (s + 4) & 7;
         }
         points
     }
 
-    /// The 8-connected component of every run (an index into the runs, the component's first run
-    /// in scan order).
+    /// The 8-connected component of every run, runs numbered in scan order (a component is
+    /// named by its first run).
     fn components(&self) -> Vec<usize> {
-        let mut parent: Vec<usize> = (0..self.runs.len()).collect();
+        let mut offsets = Vec::with_capacity(self.rows.len());
+        let mut n = 0;
+        for row in &self.rows {
+            offsets.push(n);
+            n += row.len();
+        }
+        let mut parent: Vec<usize> = (0..n).collect();
         fn root(parent: &mut [usize], mut i: usize) -> usize {
             while parent[i] != i {
                 parent[i] = parent[parent[i]];
@@ -266,8 +335,8 @@ impl<'a> RunGrid<'a> {
                 // 8-connected: the runs overlap or touch at a corner.
                 if c <= b && a <= d {
                     let (x, y) = (
-                        root(&mut parent, self.offsets[r - 1] + i),
-                        root(&mut parent, self.offsets[r] + j),
+                        root(&mut parent, offsets[r - 1] + i),
+                        root(&mut parent, offsets[r] + j),
                     );
                     let (low, high) = (x.min(y), x.max(y));
                     parent[high] = low;

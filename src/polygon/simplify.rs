@@ -10,10 +10,12 @@ pub fn approx_closed(ring: &[[u32; 2]], epsilon: f64) -> Vec<[u32; 2]> {
     if count == 0 {
         return Vec::new();
     }
+    // Indices below are kept in 0..count by a compare, not `%` (a division per point).
     let at = |i: usize| {
-        let [x, y] = ring[i % count];
+        let [x, y] = ring[i];
         (x as f64, y as f64)
     };
+    let next = |i: usize| if i + 1 == count { 0 } else { i + 1 };
     let eps = epsilon * epsilon;
     let mut kept: Vec<[u32; 2]> = Vec::with_capacity(count);
 
@@ -25,8 +27,10 @@ pub fn approx_closed(ring: &[[u32; 2]], epsilon: f64) -> Vec<[u32; 2]> {
         start = (start + farthest) % count;
         let (sx, sy) = at(start);
         let mut max = 0.0;
+        let mut pos = start;
         for j in 1..count {
-            let (x, y) = at(start + j);
+            pos = next(pos);
+            let (x, y) = at(pos);
             let d = (x - sx) * (x - sx) + (y - sy) * (y - sy);
             if d > max {
                 max = d;
@@ -48,7 +52,7 @@ pub fn approx_closed(ring: &[[u32; 2]], epsilon: f64) -> Vec<[u32; 2]> {
     while let Some((first, last)) = stack.pop() {
         let (ex, ey) = at(last);
         let (sx, sy) = at(first);
-        let mut pos = (first + 1) % count;
+        let mut pos = next(first);
         let mut split = first;
         let close_enough = if pos != last {
             // Squared distance to the chord as a segment (to its nearest end beyond either end),
@@ -58,7 +62,8 @@ pub fn approx_closed(ring: &[[u32; 2]], epsilon: f64) -> Vec<[u32; 2]> {
             let mut max = 0.0;
             while pos != last {
                 let (x, y) = at(pos);
-                pos = (pos + 1) % count;
+                let here = pos;
+                pos = next(pos);
                 let projection = (x - sx) * dx + (y - sy) * dy;
                 let d = if projection < 0.0 {
                     ((x - sx) * (x - sx) + (y - sy) * (y - sy)) * length2
@@ -70,7 +75,7 @@ pub fn approx_closed(ring: &[[u32; 2]], epsilon: f64) -> Vec<[u32; 2]> {
                 };
                 if d > max {
                     max = d;
-                    split = (pos + count - 1) % count;
+                    split = here;
                 }
             }
             max <= eps * length2

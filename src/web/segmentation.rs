@@ -537,15 +537,23 @@ pub struct MaskJs {
     source: Source,
 }
 
-/// A polygon as JavaScript gets it: flat `[x0, y0, x1, y1, ...]` rings (COCO's layout).
-#[derive(Serialize)]
-struct PolygonJs {
-    exterior: Vec<f64>,
-    holes: Vec<Vec<f64>>,
-}
-
-fn flat(ring: Vec<[f64; 2]>) -> Vec<f64> {
-    ring.into_iter().flatten().collect()
+/// Polygons as JavaScript gets them: `{exterior, holes}` with flat `[x0, y0, x1, y1, ...]` number
+/// arrays (COCO's layout). Each ring crosses into JavaScript as one typed-array copy turned into a
+/// plain array there, not one call per number.
+fn polygons_to_js(polygons: Vec<crate::polygon::Polygon>) -> Result<JsValue, JsValue> {
+    let ring = |ring: &[[f64; 2]]| -> js_sys::Array {
+        let flat: &[f64] = ring.as_flattened();
+        js_sys::Array::from(&js_sys::Float64Array::from(flat))
+    };
+    let list = js_sys::Array::new_with_length(polygons.len() as u32);
+    for (i, p) in polygons.iter().enumerate() {
+        let object = js_sys::Object::new();
+        js_sys::Reflect::set(&object, &"exterior".into(), &ring(&p.exterior))?;
+        let holes: js_sys::Array = p.holes.iter().map(|h| ring(h)).collect();
+        js_sys::Reflect::set(&object, &"holes".into(), &holes)?;
+        list.set(i as u32, object.into());
+    }
+    Ok(list.into())
 }
 
 /// JSON text made by [`formats`] as a JavaScript value.
@@ -650,14 +658,7 @@ impl MaskJs {
     ) -> Result<JsValue, JsValue> {
         let options: PolygonOptionsJs = convert::options(options, "polygon options")?;
         let polygons = self.mask().polygons(&options.resolve()?).map_err(to_js)?;
-        let polygons: Vec<PolygonJs> = polygons
-            .into_iter()
-            .map(|p| PolygonJs {
-                exterior: flat(p.exterior),
-                holes: p.holes.into_iter().map(flat).collect(),
-            })
-            .collect();
-        serde_wasm_bindgen::to_value(&polygons).map_err(JsValue::from)
+        polygons_to_js(polygons)
     }
 
     /// SVG path data of the mask's polygons (`M x y L ... Z` per ring, holes included): draw it
