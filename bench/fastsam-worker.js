@@ -88,11 +88,18 @@ function timePrompts(seg, runs) {
 function timeOutlines(seg, runs) {
   const masks = seg.everything();
   try {
-    const times = { "polygons of every mask (tolerance 1 px)": [], "polygons of the largest mask (slider, 0.5-5 px)": [] };
+    const times = {
+      "polygons of every mask (tolerance 1 px)": [],
+      "SVG path of every mask (tolerance 1 px)": [],
+      "polygons of the largest mask (slider, 0.5-5 px)": [],
+    };
     for (let i = 0; i < runs; i++) {
       let start = performance.now();
       for (const mask of masks) mask.toPolygons({ tolerance: 1 });
       times["polygons of every mask (tolerance 1 px)"].push(performance.now() - start);
+      start = performance.now();
+      for (const mask of masks) mask.toSvgPath({ tolerance: 1 });
+      times["SVG path of every mask (tolerance 1 px)"].push(performance.now() - start);
       start = performance.now();
       masks[0]?.toPolygons({ tolerance: 0.5 + (i % 10) * 0.5 });
       times["polygons of the largest mask (slider, 0.5-5 px)"].push(performance.now() - start);
