@@ -379,6 +379,31 @@ async function exportCoco() {
   }
 }
 
+/** The polygon exports of the format menu: the worker method, file suffix and MIME type. */
+const POLYGON_FORMATS = {
+  coco: ["toCoco", "-coco.json", "application/json"],
+  yolo: ["toYolo", ".txt", "text/plain"],
+  svg: ["toSvg", ".svg", "image/svg+xml"],
+  geojson: ["toGeoJson", ".geojson", "application/geo+json"],
+  labelstudio: ["toLabelStudio", "-label-studio.json", "application/json"],
+};
+
+async function exportPolygons() {
+  const { seg, picture } = state;
+  if (!seg) return say("Nothing to export yet: load a model and an image.");
+  const format = $("export-format").value;
+  const [method, suffix, type] = POLYGON_FORMATS[format];
+  try {
+    const options = format === "coco" ? { fileName: picture.name } : undefined;
+    const value = await busy(seg[method](undefined, options));
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    download(new Blob([text], { type }), `${baseName(picture.name)}${suffix}`);
+    say(`Exported ${seg.length} masks as ${$("export-format").selectedOptions[0].textContent}.`);
+  } catch (error) {
+    fail("Could not export the masks", error);
+  }
+}
+
 const baseName = (name) => name.replace(/\.[^.]*$/, "") || "image";
 
 // Model controls.
@@ -459,6 +484,7 @@ $("text-all").addEventListener("change", () => state.mode === "text" && render()
 $("text-threshold").addEventListener("change", () => state.mode === "text" && $("text-all").checked && render());
 $("export-png").addEventListener("click", exportPng);
 $("export-coco").addEventListener("click", exportCoco);
+$("export-polygons").addEventListener("click", exportPolygons);
 document.addEventListener("keydown", (event) => {
   if ((event.ctrlKey || event.metaKey) && event.key === "z" && !(event.target instanceof HTMLInputElement)) {
     event.preventDefault();

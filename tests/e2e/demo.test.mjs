@@ -230,7 +230,7 @@ describe("demo page", () => {
     await settled();
   });
 
-  it("exports the selected masks as PNG and all masks as COCO RLE JSON", async () => {
+  it("exports the selected masks as PNG and all masks as COCO RLE JSON and each polygon format", async () => {
     const [png] = await Promise.all([page.waitForEvent("download", WAIT), page.click("#export-png")]);
     assert.equal(png.suggestedFilename(), "astronaut-mask.png");
     const bytes = readFileSync(await png.path());
@@ -250,6 +250,28 @@ describe("demo page", () => {
       const ones = a.segmentation.counts.filter((_, i) => i % 2 === 1).reduce((s, c) => s + c, 0);
       assert.equal(ones, a.area);
     }
+
+    // The polygon formats of the menu, every mask.
+    const saved = async (format) => {
+      await page.selectOption("#export-format", format);
+      const [file] = await Promise.all([page.waitForEvent("download", WAIT), page.click("#export-polygons")]);
+      return [file.suggestedFilename(), readFileSync(await file.path(), "utf8")];
+    };
+    const [cocoName, cocoText] = await saved("coco");
+    const polygons = JSON.parse(cocoText);
+    assert.equal(cocoName, "astronaut-coco.json");
+    assert.equal(polygons.images[0].file_name, "astronaut.jpg");
+    assert.equal(polygons.annotations.length, 300);
+    const [yoloName, yolo] = await saved("yolo");
+    assert.equal(yoloName, "astronaut.txt");
+    assert.ok(yolo.split("\n").filter(Boolean).every((line) => /^0( [01](\.\d+)?){6,}$/.test(line)));
+    const [svgName, svg] = await saved("svg");
+    assert.equal(svgName, "astronaut.svg");
+    assert.equal(svg.split("<path").length - 1, 300);
+    const [, geo] = await saved("geojson");
+    assert.equal(JSON.parse(geo).features.length, 300);
+    const [, studio] = await saved("labelstudio");
+    assert.ok(JSON.parse(studio).every((r) => r.type === "polygonlabels"));
   });
 
   it("refuses a corrupt model and a non-FastSAM model, keeping the loaded one", async () => {
