@@ -262,6 +262,11 @@ function maskResult(mask) {
   });
 }
 
+/** Every instance index of `seg`, largest mask first. */
+function everyIndex(seg) {
+  return consume(seg.everything(), (all) => all.map((m) => m.index));
+}
+
 /** The export methods a `WorkerSegmentation` forwards. */
 const EXPORTS = ["toCoco", "toYolo", "toSvg", "toGeoJson", "toLabelStudio"];
 
@@ -427,13 +432,13 @@ const handlers = {
 
   rle({ handle, indices }) {
     const seg = segmentation(handle);
-    const order = indices ?? consume(seg.everything(), (all) => all.map((m) => m.index));
+    const order = indices ?? everyIndex(seg);
     return [order.map((i) => consume([seg.mask(i)], ([m]) => ({ ...describe(m), rle: m.toRle() })))];
   },
 
   polygons({ handle, indices, options }) {
     const seg = segmentation(handle);
-    const order = indices ?? consume(seg.everything(), (all) => all.map((m) => m.index));
+    const order = indices ?? everyIndex(seg);
     const traced = (i) => consume([seg.mask(i)], ([m]) => ({ ...describe(m), polygons: m.toPolygons(options) }));
     return [order.map(traced)];
   },

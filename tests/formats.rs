@@ -142,26 +142,9 @@ fn yolo_lines_are_the_ones_ultralytics_reads() {
     assert!(classed.starts_with("7 ") && classed.ends_with('\n'));
 }
 
-/// A 12 x 6 mask: a square with a hole, and a lone pixel.
-fn square_with_hole() -> Mask {
-    let rows = [
-        "##########..",
-        "##########..",
-        "##......##..",
-        "##......##.#",
-        "##########..",
-        "##########..",
-    ];
-    let bitmap: Vec<u8> = rows
-        .iter()
-        .flat_map(|r| r.bytes().map(|b| (b == b'#') as u8))
-        .collect();
-    Mask::from_bitmap(12, 6, &bitmap)
-}
-
 #[test]
 fn svg_geojson_and_label_studio_carry_the_polygons() {
-    let mask = square_with_hole();
+    let mask = common::square_with_hole();
     let shape = [Shape {
         mask: &mask,
         score: 0.5,
@@ -243,7 +226,7 @@ fn svg_geojson_and_label_studio_carry_the_polygons() {
 
 #[test]
 fn every_format_refuses_bad_options_and_handles_empty_input() {
-    let mask = square_with_hole();
+    let mask = common::square_with_hole();
     let shape = [Shape {
         mask: &mask,
         score: 1.0,

@@ -220,20 +220,7 @@ fn fill_even_odd(polygons: &[Polygon], width: u32, height: u32) -> Vec<bool> {
 
 #[test]
 fn polygon_options_shape_the_output() {
-    // A square with a hole and a lone pixel beside it.
-    let rows = [
-        "##########..",
-        "##########..",
-        "##......##..",
-        "##......##.#",
-        "##########..",
-        "##########..",
-    ];
-    let bitmap: Vec<u8> = rows
-        .iter()
-        .flat_map(|r| r.bytes().map(|b| (b == b'#') as u8))
-        .collect();
-    let mask = Mask::from_bitmap(12, 6, &bitmap);
+    let mask = common::square_with_hole();
 
     let all = mask.polygons(&PolygonOptions::default()).unwrap();
     assert_eq!(all.len(), 2);

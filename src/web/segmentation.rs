@@ -83,31 +83,41 @@ impl SegmentationJs {
         Ok((future, options))
     }
 
-    /// The instances `indices` names (default: every one, largest first) for an export.
-    fn shapes(&self, indices: Option<Vec<u32>>) -> Result<Vec<formats::Shape<'_>>, JsValue> {
+    /// The error for an instance index past the end.
+    fn out_of_range(&self, index: usize) -> JsValue {
+        invalid(
+            Error::InvalidPrompt,
+            format!(
+                "mask index {index} is out of range; this segmentation has {} masks",
+                self.inner.len()
+            ),
+        )
+    }
+
+    /// The instance indices a caller names, checked (default: every instance, largest first).
+    fn order(&self, indices: Option<Vec<u32>>) -> Result<Vec<usize>, JsValue> {
         let order: Vec<usize> = match indices {
             Some(list) => list.into_iter().map(|i| i as usize).collect(),
             None => self.inner.everything(),
         };
-        order
+        match order.iter().find(|&&i| i >= self.inner.len()) {
+            Some(&bad) => Err(self.out_of_range(bad)),
+            None => Ok(order),
+        }
+    }
+
+    /// The instances `indices` names (default: every one, largest first) for an export.
+    fn shapes(&self, indices: Option<Vec<u32>>) -> Result<Vec<formats::Shape<'_>>, JsValue> {
+        let instances = self.inner.instances();
+        Ok(self
+            .order(indices)?
             .into_iter()
-            .map(|i| {
-                let instance = self.inner.instances().get(i).ok_or_else(|| {
-                    invalid(
-                        Error::InvalidPrompt,
-                        format!(
-                            "mask index {i} is out of range; this segmentation has {} masks",
-                            self.inner.len()
-                        ),
-                    )
-                })?;
-                Ok(formats::Shape {
-                    mask: &instance.mask,
-                    score: instance.score,
-                    index: Some(i),
-                })
+            .map(|i| formats::Shape {
+                mask: &instances[i].mask,
+                score: instances[i].score,
+                index: Some(i),
             })
-            .collect()
+            .collect())
     }
 
     fn instance(&self, index: usize) -> MaskJs {
@@ -213,13 +223,7 @@ impl SegmentationJs {
     /// Instance `index` (detection order, best score first).
     pub fn mask(&self, index: usize) -> Result<MaskJs, JsValue> {
         if index >= self.inner.len() {
-            return Err(invalid(
-                Error::InvalidPrompt,
-                format!(
-                    "mask index {index} is out of range; this segmentation has {} masks",
-                    self.inner.len()
-                ),
-            ));
+            return Err(self.out_of_range(index));
         }
         Ok(self.instance(index))
     }
@@ -350,20 +354,8 @@ impl SegmentationJs {
         >,
     ) -> Result<web_sys::ImageData, JsValue> {
         let style = convert::overlay_style(options)?;
-        let order: Vec<usize> = match indices {
-            Some(list) => list.into_iter().map(|i| i as usize).collect(),
-            None => self.inner.everything(),
-        };
-        if let Some(&bad) = order.iter().find(|&&i| i >= self.inner.len()) {
-            return Err(invalid(
-                Error::InvalidPrompt,
-                format!(
-                    "mask index {bad} is out of range; this segmentation has {} masks",
-                    self.inner.len()
-                ),
-            ));
-        }
-        let masks: Vec<&Mask> = order
+        let masks: Vec<&Mask> = self
+            .order(indices)?
             .iter()
             .map(|&i| &self.inner.instances()[i].mask)
             .collect();

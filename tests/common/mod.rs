@@ -9,6 +9,27 @@ use std::path::{Path, PathBuf};
 use fastsam_web::Mask;
 use serde::Deserialize;
 
+/// A mask drawn as rows of `#` (inside) and `.` (outside).
+pub fn drawn_mask(rows: &[&str]) -> Mask {
+    let bitmap: Vec<u8> = rows
+        .iter()
+        .flat_map(|r| r.bytes().map(|b| (b == b'#') as u8))
+        .collect();
+    Mask::from_bitmap(rows[0].len() as u32, rows.len() as u32, &bitmap)
+}
+
+/// A 12 x 6 mask: a 10 x 6 square with a 6 x 2 hole, and a lone pixel to its right.
+pub fn square_with_hole() -> Mask {
+    drawn_mask(&[
+        "##########..",
+        "##########..",
+        "##......##..",
+        "##......##.#",
+        "##########..",
+        "##########..",
+    ])
+}
+
 /// `tests/fixtures` of the checkout the tests run in. Read at run time (cargo sets
 /// `CARGO_MANIFEST_DIR` for the test process): a test binary reused from a build in another clone
 /// that shares the target directory must read this checkout's fixtures, not that clone's.
