@@ -267,7 +267,7 @@ export class WorkerSegmentation {
   toSvg(indices?: number[], options?: SvgOptions): Promise<string>;
   /** The masks as GeoJSON in pixel coordinates (y down). */
   toGeoJson(indices?: number[], options?: PolygonExportOptions): Promise<GeoJsonFeatureCollection>;
-  /** The masks as Label Studio `polygonlabels` results. */
+  /** The masks as Label Studio `polygonlabels` results, or `brushlabels` with `{ brush: true }`. */
   toLabelStudio(indices?: number[], options?: LabelStudioOptions): Promise<LabelStudioResult[]>;
   /** Instances drawn as one overlay (default: all, largest first). */
   overlay(indices?: number[], options?: OverlayOptions): Promise<ImageData>;

@@ -336,7 +336,7 @@ export class WorkerSegmentation {
   }
 
   /**
-   * Label Studio polygon results of the masks (see `Segmentation.toLabelStudio`).
+   * Label Studio results of the masks, polygons or brush RLE (see `Segmentation.toLabelStudio`).
    * @param {number[]} [indices]
    * @param {import("./fastsam_web.js").LabelStudioOptions} [options]
    * @returns {Promise<import("./fastsam_web.js").LabelStudioResult[]>}

@@ -1,7 +1,7 @@
 //! Export formats against what the tools that read them expect: `tests/fixtures/polygons/formats.json`
 //! (`tools/make_polygon_fixtures.py`) holds COCO polygon segmentations that pycocotools decodes and
 //! YOLO label lines that ultralytics' label loader reads, built from OpenCV's rings of the reference
-//! masks.
+//! masks, and the Label Studio brush RLE that Label Studio's converter writes for them.
 
 mod common;
 
@@ -17,6 +17,7 @@ struct Fixture {
     exact: Expected,
     #[serde(rename = "tolerance 1")]
     simplified: Expected,
+    label_studio_brush: Vec<Vec<u8>>,
 }
 
 #[derive(Deserialize)]
@@ -222,6 +223,103 @@ fn svg_geojson_and_label_studio_carry_the_polygons() {
         .map(|[x, y]| [x * 100.0 / 12.0, y * 100.0 / 6.0])
         .collect();
     assert_eq!(points, expected);
+}
+
+#[test]
+fn label_studio_brush_rle_is_the_converters_byte_for_byte() {
+    let (fixture, masks, scores) = fixture();
+    assert_eq!(masks.len(), fixture.label_studio_brush.len());
+    for (i, (mask, expected)) in masks.iter().zip(&fixture.label_studio_brush).enumerate() {
+        assert_eq!(
+            &formats::label_studio_rle(mask).unwrap(),
+            expected,
+            "mask {i}"
+        );
+    }
+
+    let options = LabelStudioOptions {
+        brush: true,
+        from_name: "tag".into(),
+        label: "cat".into(),
+        ..Default::default()
+    };
+    let (w, h) = (masks[0].width(), masks[0].height());
+    let results: Value = serde_json::from_str(
+        &formats::label_studio(&shapes(&masks, &scores), w, h, &options).unwrap(),
+    )
+    .unwrap();
+    let results = results.as_array().unwrap();
+    let non_empty: Vec<usize> = (0..masks.len()).filter(|&i| !masks[i].is_empty()).collect();
+    assert!(
+        non_empty.len() < masks.len(),
+        "the fixture has an empty mask"
+    );
+    assert_eq!(
+        results.len(),
+        non_empty.len(),
+        "one result per non-empty mask"
+    );
+    for (&i, r) in non_empty.iter().zip(results) {
+        assert_eq!(r["type"], "brushlabels");
+        assert_eq!(r["id"], i.to_string());
+        assert_eq!(
+            (r["from_name"].as_str(), r["to_name"].as_str()),
+            (Some("tag"), Some("image"))
+        );
+        assert_eq!(
+            (r["original_width"].as_u64(), r["original_height"].as_u64()),
+            (Some(w as u64), Some(h as u64))
+        );
+        assert_eq!(r["value"]["format"], "rle");
+        assert_eq!(r["value"]["brushlabels"], serde_json::json!(["cat"]));
+        let rle: Vec<u8> = serde_json::from_value(r["value"]["rle"].clone()).unwrap();
+        assert_eq!(rle, fixture.label_studio_brush[i]);
+        assert_eq!(r["score"].as_f64().unwrap() as f32, scores[i]);
+    }
+}
+
+#[test]
+fn label_studio_brush_rle_splits_long_runs_and_pads_like_the_converter() {
+    // Decodes rle-pack as Label Studio does, to check runs longer than 2^16 values and masks on
+    // the frame's edges.
+    fn decode(rle: &[u8]) -> Vec<u8> {
+        let bit = |i: usize| (rle[i / 8] >> (7 - i % 8)) & 1;
+        let mut at = 0;
+        let mut read = |n: usize| {
+            let v = (0..n).fold(0usize, |v, k| (v << 1) | bit(at + k) as usize);
+            at += n;
+            v
+        };
+        let count = read(32);
+        let word = read(5) + 1;
+        let sizes: Vec<usize> = (0..4).map(|_| read(4) + 1).collect();
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            let repeat = read(1) == 1;
+            let size = sizes[read(2)];
+            let n = 1 + read(size);
+            if repeat {
+                let v = read(word) as u8;
+                out.extend(std::iter::repeat_n(v, n));
+            } else {
+                for _ in 0..n {
+                    out.push(read(word) as u8);
+                }
+            }
+        }
+        out
+    }
+    let full = Mask::from_bitmap(200, 150, &vec![1; 200 * 150]);
+    let corner = common::square_with_hole();
+    for mask in [full, corner, Mask::empty(300, 300), Mask::empty(1, 1)] {
+        let rle = formats::label_studio_rle(&mask).unwrap();
+        let pixels: Vec<u8> = mask
+            .to_bitmap()
+            .iter()
+            .flat_map(|&v| [v * 255; 4])
+            .collect();
+        assert_eq!(decode(&rle), pixels, "{}x{}", mask.width(), mask.height());
+    }
 }
 
 #[test]

@@ -389,6 +389,24 @@ async fn masks_convert_to_bitmaps_rle_and_image_data() {
             .unwrap()
         )
     );
+    assert_eq!(
+        json(
+            seg.to_label_studio(None, Some(object(r#"{"brush": true}"#)))
+                .unwrap()
+        ),
+        text(
+            formats::label_studio(
+                &shapes,
+                w,
+                h,
+                &formats::LabelStudioOptions {
+                    brush: true,
+                    ..Default::default()
+                }
+            )
+            .unwrap()
+        )
+    );
     let svg = seg.to_svg(Some(vec![order[0] as u32]), None).unwrap();
     assert!(svg.starts_with("<svg") && svg.matches("<path").count() == 1);
     assert_error(

@@ -14,7 +14,9 @@ Also writes tests/fixtures/polygons/formats.json: the COCO polygon segmentations
 lines of the tiny-640__shapes_wide reference masks at tolerance 1 and 0, built from OpenCV's rings
 as src/formats/ documents them, and checked here with the tools that read them: pycocotools decodes
 the COCO polygons (their IoU with the masks, holes filled, is recorded and bounded) and ultralytics'
-label loader (`verify_image_label`) reads the YOLO lines.
+label loader (`verify_image_label`) reads the YOLO lines. With them, the Label Studio brush RLE of
+each mask as Label Studio's converter writes it (``label_studio_converter.brush.mask2rle`` of the
+mask times 255), checked by decoding it back with the converter.
 
 Usage:
     python tools/make_polygon_fixtures.py            # into tests/fixtures/polygons/
@@ -227,8 +229,24 @@ def write_formats(path: Path) -> None:
         }
         assert min(ious) > 0.5, ious
         print(f"{key}: pycocotools IoU min {min(ious):.3f} mean {sum(ious) / len(ious):.3f}, {len(yolo)} YOLO lines")
+    document["label_studio_brush"] = label_studio_brush(masks)
     path.write_text(json.dumps(document, separators=(",", ":")) + "\n")
     print(f"wrote {path}")
+
+
+def label_studio_brush(masks: list[np.ndarray]) -> list[list[int]]:
+    """Label Studio's brush RLE of each mask, and a check that its decoder gives the mask back."""
+    from label_studio_converter import brush
+
+    rles = []
+    for mask in masks:
+        rle = brush.mask2rle(mask.astype(np.uint8) * 255)
+        h, w = mask.shape
+        layer = np.reshape(brush.decode_rle(bytes(rle)), [h, w, 4])[:, :, 3]
+        assert np.array_equal(layer > 0, mask)
+        rles.append([int(b) for b in rle])
+    print(f"label studio brush: {len(rles)} masks, {sum(map(len, rles))} bytes of RLE")
+    return rles
 
 
 if __name__ == "__main__":

@@ -379,22 +379,23 @@ async function exportCoco() {
   }
 }
 
-/** The polygon exports of the format menu: the worker method, file suffix and MIME type. */
+/** The exports of the format menu: the worker method, file suffix, MIME type and options. */
 const POLYGON_FORMATS = {
   coco: ["toCoco", "-coco.json", "application/json"],
   yolo: ["toYolo", ".txt", "text/plain"],
   svg: ["toSvg", ".svg", "image/svg+xml"],
   geojson: ["toGeoJson", ".geojson", "application/geo+json"],
   labelstudio: ["toLabelStudio", "-label-studio.json", "application/json"],
+  "labelstudio-brush": ["toLabelStudio", "-label-studio-brush.json", "application/json", { brush: true }],
 };
 
 async function exportPolygons() {
   const { seg, picture } = state;
   if (!seg) return say("Nothing to export yet: load a model and an image.");
   const format = $("export-format").value;
-  const [method, suffix, type] = POLYGON_FORMATS[format];
+  const [method, suffix, type, formatOptions] = POLYGON_FORMATS[format];
   try {
-    const options = format === "coco" ? { fileName: picture.name } : undefined;
+    const options = format === "coco" ? { fileName: picture.name } : formatOptions;
     const value = await busy(seg[method](undefined, options));
     const text = typeof value === "string" ? value : JSON.stringify(value);
     download(new Blob([text], { type }), `${baseName(picture.name)}${suffix}`);

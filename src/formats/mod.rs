@@ -1,10 +1,13 @@
 //! Masks in the formats labelling and training tools import: COCO (polygons or RLE), YOLO
-//! segmentation labels, SVG, GeoJSON and Label Studio polygons. The polygon formats are made from
+//! segmentation labels, SVG, GeoJSON and Label Studio (polygons or brush RLE). The polygon formats are made from
 //! [`crate::polygon`]'s rings (boundary pixel centres, OpenCV's points), with its options.
 //!
 //! Every function returns the file's text (JSON for the JSON formats), ready to save or to parse.
 
+mod brush;
 mod json;
+
+pub use brush::label_studio_rle;
 
 use json::{number, string};
 
@@ -275,12 +278,16 @@ fn closed_ring(ring: &[[f64; 2]]) -> String {
 /// Where Label Studio results go in the user's labelling config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelStudioOptions {
-    /// The `<PolygonLabels name=...>` control (default "label").
+    /// The `<PolygonLabels name=...>` (or `<BrushLabels name=...>`) control (default "label").
     pub from_name: String,
     /// The `<Image name=...>` object (default "image").
     pub to_name: String,
-    /// The label every polygon gets (default "object").
+    /// The label every shape gets (default "object").
     pub label: String,
+    /// `brushlabels` results in Label Studio's brush RLE (exact masks, holes included) instead of
+    /// `polygonlabels` (default false).
+    pub brush: bool,
+    /// How polygons are traced and simplified (`holes` is ignored; unused for brush results).
     pub polygon: PolygonOptions,
 }
 
@@ -290,14 +297,17 @@ impl Default for LabelStudioOptions {
             from_name: "label".into(),
             to_name: "image".into(),
             label: "object".into(),
+            brush: false,
             polygon: PolygonOptions::default(),
         }
     }
 }
 
-/// Label Studio `polygonlabels` results (the `result` list of a prediction or annotation): one
-/// per outer ring of three points or more (Label Studio polygons have no holes), points in
-/// percent of the image size, with `original_width`/`original_height` and the mask's `score`.
+/// Label Studio results (the `result` list of a prediction or annotation), with
+/// `original_width`/`original_height` and the mask's `score`: `polygonlabels`, one per outer ring
+/// of three points or more (Label Studio polygons have no holes), points in percent of the image
+/// size; or with `brush`, `brushlabels`, one per non-empty mask, `{"format": "rle", "rle": [...]}`
+/// ([`label_studio_rle`]).
 pub fn label_studio(
     shapes: &[Shape],
     width: u32,
@@ -310,6 +320,9 @@ pub fn label_studio(
         ..options.polygon.clone()
     };
     polygon.validate()?;
+    if options.brush {
+        return label_studio_brush(shapes, width, height, options);
+    }
     let (w, h) = (width.max(1) as f64, height.max(1) as f64);
     let mut results = Vec::new();
     for (i, shape) in shapes.iter().enumerate() {
@@ -332,6 +345,34 @@ pub fn label_studio(
                 number(shape.score as f64),
             ));
         }
+    }
+    Ok(format!("[{}]", results.join(",")))
+}
+
+fn label_studio_brush(
+    shapes: &[Shape],
+    width: u32,
+    height: u32,
+    options: &LabelStudioOptions,
+) -> Result<String> {
+    let mut results = Vec::new();
+    for (i, shape) in shapes.iter().enumerate() {
+        if shape.mask.is_empty() {
+            continue;
+        }
+        let rle: Vec<String> = label_studio_rle(shape.mask)?
+            .iter()
+            .map(|b| b.to_string())
+            .collect();
+        results.push(format!(
+            "{{\"id\":{},\"type\":\"brushlabels\",\"from_name\":{},\"to_name\":{},\"original_width\":{width},\"original_height\":{height},\"image_rotation\":0,\"value\":{{\"format\":\"rle\",\"rle\":[{}],\"brushlabels\":[{}]}},\"score\":{}}}",
+            string(&shape.index.unwrap_or(i).to_string()),
+            string(&options.from_name),
+            string(&options.to_name),
+            rle.join(","),
+            string(&options.label),
+            number(shape.score as f64),
+        ));
     }
     Ok(format!("[{}]", results.join(",")))
 }

@@ -361,10 +361,11 @@ pub struct LabelStudioOptionsJs {
     pub from_name: Option<String>,
     pub to_name: Option<String>,
     pub label: Option<String>,
+    pub brush: Option<bool>,
 }
 
 impl OptionBag for LabelStudioOptionsJs {
-    const KEYS: &'static [&'static str] = &["fromName", "toName", "label"];
+    const KEYS: &'static [&'static str] = &["fromName", "toName", "label", "brush"];
 }
 
 /// `boxes()` options.

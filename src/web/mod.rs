@@ -239,12 +239,14 @@ export interface SvgOptions extends PolygonExportOptions {
 }
 
 export interface LabelStudioOptions extends PolygonExportOptions {
-  /** The `<PolygonLabels name=...>` of the labelling config (default "label"). */
+  /** The `<PolygonLabels name=...>` (or `<BrushLabels name=...>`) of the labelling config (default "label"). */
   fromName?: string;
   /** The `<Image name=...>` of the labelling config (default "image"). */
   toName?: string;
-  /** The label of every polygon (default "object"). */
+  /** The label of every shape (default "object"). */
   label?: string;
+  /** `brushlabels` results in Label Studio's brush RLE (exact masks, holes included) instead of polygons (default false). */
+  brush?: boolean;
 }
 
 /** A whole-image COCO dataset (one image, one category). */
@@ -280,18 +282,25 @@ export interface GeoJsonFeatureCollection {
   }>;
 }
 
-/** One Label Studio `polygonlabels` result; points in percent of the image size. */
-export interface LabelStudioResult {
+/**
+ * One Label Studio result: `polygonlabels` (points in percent of the image size, one per outer
+ * ring) or, with `{ brush: true }`, `brushlabels` (one per mask, Label Studio's brush RLE bytes).
+ */
+export type LabelStudioResult = {
   id: string;
-  type: "polygonlabels";
   from_name: string;
   to_name: string;
   original_width: number;
   original_height: number;
   image_rotation: 0;
-  value: { points: Array<[number, number]>; closed: true; polygonlabels: string[] };
   score: number;
-}
+} & (
+  | {
+      type: "polygonlabels";
+      value: { points: Array<[number, number]>; closed: true; polygonlabels: string[] };
+    }
+  | { type: "brushlabels"; value: { format: "rle"; rle: number[]; brushlabels: string[] } }
+);
 
 /** COCO uncompressed RLE (column-major counts, starting with zeros). */
 export interface CocoRle {

@@ -458,7 +458,8 @@ impl SegmentationJs {
         parse_json(&formats::geojson(&shapes, &polygon).map_err(to_js)?)
     }
 
-    /// Label Studio `polygonlabels` results of the masks (default: every mask, largest first).
+    /// Label Studio results of the masks (default: every mask, largest first): `polygonlabels`,
+    /// or `brushlabels` in Label Studio's brush RLE with `{ brush: true }`.
     #[wasm_bindgen(js_name = toLabelStudio, unchecked_return_type = "LabelStudioResult[]")]
     pub fn to_label_studio(
         &self,
@@ -476,6 +477,7 @@ impl SegmentationJs {
             from_name: own.from_name.unwrap_or(d.from_name),
             to_name: own.to_name.unwrap_or(d.to_name),
             label: own.label.unwrap_or(d.label),
+            brush: own.brush.unwrap_or(d.brush),
             polygon,
         };
         let shapes = self.shapes(indices)?;

@@ -272,6 +272,11 @@ describe("demo page", () => {
     assert.equal(JSON.parse(geo).features.length, 300);
     const [, studio] = await saved("labelstudio");
     assert.ok(JSON.parse(studio).every((r) => r.type === "polygonlabels"));
+    const [brushName, brush] = await saved("labelstudio-brush");
+    assert.equal(brushName, "astronaut-label-studio-brush.json");
+    const brushes = JSON.parse(brush);
+    assert.equal(brushes.length, 300);
+    assert.ok(brushes.every((r) => r.type === "brushlabels" && r.value.format === "rle" && r.value.rle.length > 0));
   });
 
   it("refuses a corrupt model and a non-FastSAM model, keeping the loaded one", async () => {
