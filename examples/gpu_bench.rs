@@ -153,7 +153,7 @@ fn main() {
     let options = SegmentOptions::default();
 
     let t = Instant::now();
-    let device = burn::tensor::Device::wgpu_options()
+    let device = burn_tensor::Device::wgpu_options()
         .init()
         .expect("no wgpu adapter");
     println!("wgpu device ready in {:.0} ms", ms(t.elapsed()));
@@ -168,7 +168,7 @@ fn main() {
         let size = engine.input_size();
         let cpu = check_cpu.then(|| {
             let flex =
-                BurnEngine::from_onnx(&bytes, None, burn::tensor::Device::flex(), "burn-flex");
+                BurnEngine::from_onnx(&bytes, None, burn_tensor::Device::flex(), "burn-flex");
             FastSam::with_engine(Box::new(flex.unwrap()))
         });
         drop(bytes);

@@ -58,7 +58,7 @@ impl Models {
 #[cfg(all(not(feature = "native-wgpu"), not(target_arch = "wasm32")))]
 fn burn_model(bytes: &[u8]) -> FastSam {
     use fastsam_web::engine::burn::BurnEngine;
-    let device = burn::tensor::Device::flex();
+    let device = burn_tensor::Device::flex();
     FastSam::with_engine(Box::new(
         BurnEngine::from_onnx(bytes, None, device, "burn-flex").unwrap(),
     ))
@@ -72,7 +72,7 @@ fn burn_model(_bytes: &[u8]) -> FastSam {
 #[cfg(all(feature = "native-wgpu", not(target_arch = "wasm32")))]
 fn burn_model(bytes: &[u8]) -> FastSam {
     use fastsam_web::engine::burn::BurnEngine;
-    let device = burn::tensor::Device::wgpu_options().init().unwrap();
+    let device = burn_tensor::Device::wgpu_options().init().unwrap();
     FastSam::with_engine(Box::new(
         BurnEngine::from_onnx(bytes, None, device, "burn-wgpu").unwrap(),
     ))

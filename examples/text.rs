@@ -92,7 +92,7 @@ fn burn_clip(image: &[u8], text: &[u8], vocab: &[u8]) -> fastsam_web::Result<Cli
     let engine = fastsam_web::clip::burn::BurnClip::from_protos(
         &decode_onnx(image)?,
         &decode_onnx(text)?,
-        burn::tensor::Device::default(),
+        burn_tensor::Device::default(),
         "burn-flex",
     )?;
     Clip::with_engine(ClipTokenizer::from_bytes(vocab)?, Box::new(engine))

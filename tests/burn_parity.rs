@@ -9,7 +9,7 @@ mod common;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use burn::tensor::Device;
+use burn_tensor::Device;
 use common::*;
 use fastsam_web::engine::RawOutputs;
 use fastsam_web::engine::burn::BurnEngine;

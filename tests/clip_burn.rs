@@ -8,7 +8,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn_tensor::{Device, Int, Tensor, TensorData};
 use common::{max_abs_diff, read_npy_f32};
 use fastsam_web::Error;
 use fastsam_web::model::clip::{ClipText, ClipVision};

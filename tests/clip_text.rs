@@ -112,7 +112,7 @@ fn burn_engine_of(image: &str, text: &str) -> fastsam_web::clip::burn::BurnClip 
         fastsam_web::onnx::decode(&image).unwrap(),
         fastsam_web::onnx::decode(&text).unwrap(),
     );
-    let device = burn::tensor::Device::default();
+    let device = burn_tensor::Device::default();
     fastsam_web::clip::burn::BurnClip::from_protos(&image, &text, device, "burn-flex").unwrap()
 }
 

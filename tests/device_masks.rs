@@ -6,7 +6,7 @@
 
 #![cfg(all(not(target_arch = "wasm32"), feature = "burn"))]
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn_tensor::{Device, Tensor, TensorData};
 use fastsam_web::Mask;
 use fastsam_web::engine::RawOutputs;
 use fastsam_web::pipeline::device_masks::{CHUNK_PIXELS, DeviceMasks, READBACK_BYTES};

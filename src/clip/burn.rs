@@ -4,7 +4,7 @@
 //! where a GPU exists) the synchronous [`ClipEngine`] methods do the same.
 
 use crate::onnx as pb;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn_tensor::{Device, Int, Tensor, TensorData};
 
 use super::encoder::{ClipEngine, check_embeddings, check_images, check_tokens};
 use super::signature::{IMAGE_SIZE, Part, check, check_dims};

@@ -9,7 +9,7 @@
 //! only `output0` and bit-packed masks come back.
 
 use crate::onnx as pb;
-use burn::tensor::{Device, Tensor, TensorData, Transaction};
+use burn_tensor::{Device, Tensor, TensorData, Transaction};
 
 use super::graph::{Signature, WeightType, inspect};
 use super::{Engine, RawOutputs, check_input};

@@ -1,6 +1,6 @@
 //! ultralytics `Bottleneck` and `C2f` ("CSP bottleneck with two convolutions", faster variant).
 
-use burn::tensor::{Device, Tensor};
+use burn_tensor::{Device, Tensor};
 
 use super::conv::Conv;
 use super::weights::Weights;

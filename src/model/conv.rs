@@ -1,10 +1,10 @@
 //! ultralytics `Conv`: a 2-D convolution (BatchNorm already fused into its weights by the ONNX
 //! exporter) followed by SiLU; and the plain `nn.Conv2d` the heads end with.
 
-use burn::tensor::activation::silu;
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn_tensor::activation::silu;
+use burn_tensor::module::conv2d;
+use burn_tensor::ops::ConvOptions;
+use burn_tensor::{Device, Tensor, TensorData};
 
 use super::weights::Weights;
 use crate::error::{Error, Result};

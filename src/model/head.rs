@@ -3,10 +3,10 @@
 //! exactly the ONNX export's: `output0` `[1, 4 + 1 + 32, anchors]` (box centre/size in input pixels,
 //! score, coefficients) and `output1` `[1, 32, S/4, S/4]`.
 
-use burn::tensor::activation::{sigmoid, softmax};
-use burn::tensor::module::conv_transpose2d;
-use burn::tensor::ops::ConvTransposeOptions;
-use burn::tensor::{Device, Tensor};
+use burn_tensor::activation::{sigmoid, softmax};
+use burn_tensor::module::conv_transpose2d;
+use burn_tensor::ops::ConvTransposeOptions;
+use burn_tensor::{Device, Tensor};
 
 use super::conv::{Conv, tensor};
 use super::weights::Weights;

@@ -4,9 +4,9 @@
 //! The scale (n/s/m/l/x: FastSAM-s is YOLOv8s-seg, FastSAM-x is YOLOv8x-seg) is not configured:
 //! channel counts come from the weight shapes and block depths from the weight names.
 
-use burn::tensor::module::interpolate;
-use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
-use burn::tensor::{Device, Tensor};
+use burn_tensor::module::interpolate;
+use burn_tensor::ops::{InterpolateMode, InterpolateOptions};
+use burn_tensor::{Device, Tensor};
 
 use super::c2f::C2f;
 use super::conv::Conv;

@@ -1,8 +1,8 @@
 //! ultralytics `SPPF`: spatial pyramid pooling, fast (three chained 5x5 max-pools).
 
-use burn::tensor::module::max_pool2d;
-use burn::tensor::ops::MaxPoolOptions;
-use burn::tensor::{Device, Tensor};
+use burn_tensor::module::max_pool2d;
+use burn_tensor::ops::MaxPoolOptions;
+use burn_tensor::{Device, Tensor};
 
 use super::conv::Conv;
 use super::weights::Weights;

@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
+use burn_tensor::{Device, Int, Tensor, TensorData, Transaction};
 
 use super::bits::{BITS_PER_WORD, push_row_runs, words_per_row};
 use super::interpolate::Taps;

@@ -503,7 +503,7 @@ async fn gpu_runner(
 #[cfg(feature = "burn")]
 thread_local! {
     /// The WebGPU device, set up once per page or worker and shared by every model.
-    static DEVICE: RefCell<Option<burn::tensor::Device>> = const { RefCell::new(None) };
+    static DEVICE: RefCell<Option<burn_tensor::Device>> = const { RefCell::new(None) };
     /// Whether the device's adapter is a software fallback (SwiftShader).
     static FALLBACK_ADAPTER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -527,14 +527,14 @@ fn fallback_adapter() -> bool {
 
 /// The page's WebGPU device for Burn, set up on first use. `Err` says why there is none.
 #[cfg(feature = "burn")]
-pub(super) async fn webgpu_device() -> std::result::Result<burn::tensor::Device, String> {
+pub(super) async fn webgpu_device() -> std::result::Result<burn_tensor::Device, String> {
     if let Some(device) = DEVICE.with(|d| d.borrow().clone()) {
         return Ok(device);
     }
     let fallback = require_adapter().await?;
     FALLBACK_ADAPTER.with(|f| f.set(fallback));
-    let device = burn::tensor::Device::wgpu_options()
-        .graphics_api(burn::tensor::wgpu::WgpuBackend::WebGpu)
+    let device = burn_tensor::Device::wgpu_options()
+        .graphics_api(burn_tensor::wgpu::WgpuBackend::WebGpu)
         .init_async()
         .await
         .map_err(|e| {

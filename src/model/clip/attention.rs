@@ -2,8 +2,8 @@
 //! (`in_proj_weight`), all heads batched in one `[N, H, L, D]` matmul, and an optional additive mask
 //! (the text encoder's causal mask, see [`causal_mask`]).
 
-use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Tensor};
+use burn_tensor::activation::softmax;
+use burn_tensor::{Device, Tensor};
 
 use super::linear::Linear;
 use crate::error::Result;

@@ -1,7 +1,7 @@
 //! `nn.LayerNorm` over the last dimension (CLIP's `LayerNorm`, epsilon 1e-5).
 
-use burn::tensor::module::layer_norm;
-use burn::tensor::{Device, Tensor};
+use burn_tensor::module::layer_norm;
+use burn_tensor::{Device, Tensor};
 
 use crate::error::Result;
 use crate::model::conv::tensor;

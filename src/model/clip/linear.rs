@@ -1,8 +1,8 @@
 //! `nn.Linear` loaded from a PyTorch `[out, in]` weight, and the bias-free projection matrices
 //! CLIP stores the other way round (`x @ proj`, `[in, out]`).
 
-use burn::tensor::module::linear;
-use burn::tensor::{Device, Tensor};
+use burn_tensor::module::linear;
+use burn_tensor::{Device, Tensor};
 
 use crate::error::{Error, Result};
 use crate::model::conv::tensor;

@@ -5,8 +5,8 @@
 //! from the weight shapes; the head count from the file's metadata.
 
 use crate::onnx as pb;
-use burn::tensor::module::embedding;
-use burn::tensor::{Device, Int, Tensor};
+use burn_tensor::module::embedding;
+use burn_tensor::{Device, Int, Tensor};
 
 use super::attention::causal_mask;
 use super::layer_norm::LayerNorm;

@@ -1,8 +1,8 @@
 //! CLIP's `Transformer`: a stack of pre-norm residual attention blocks,
 //! `x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))`, with a QuickGELU MLP.
 
-use burn::tensor::activation::sigmoid;
-use burn::tensor::{Device, Tensor};
+use burn_tensor::activation::sigmoid;
+use burn_tensor::{Device, Tensor};
 
 use super::attention::MultiHeadAttention;
 use super::layer_norm::LayerNorm;

@@ -5,9 +5,9 @@
 //! the positional embedding (`1 + (size / patch)^2` rows); the head count from the file's metadata.
 
 use crate::onnx as pb;
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
-use burn::tensor::{Device, Tensor};
+use burn_tensor::module::conv2d;
+use burn_tensor::ops::ConvOptions;
+use burn_tensor::{Device, Tensor};
 
 use super::layer_norm::LayerNorm;
 use super::linear::{Projection, shape_error};
