@@ -389,17 +389,35 @@ const POLYGON_FORMATS = {
   "labelstudio-brush": ["toLabelStudio", "-label-studio-brush.json", "application/json", { brush: true }],
 };
 
-async function exportPolygons() {
+/**
+ * Instance indices of the selection: the clicked mask in everything mode, the prompt's masks
+ * otherwise. A merged point mask is no instance (it has no index): `null`.
+ */
+function selectedIndices() {
+  if (state.mode === "everything") return state.selected === undefined ? [] : [state.selected];
+  if (state.selection.some((m) => m.index === undefined)) return null;
+  return [...new Set(state.selection.map((m) => m.index))];
+}
+
+/** Saves the masks in the menu's format: every mask, or with `selected` the selection's. */
+async function exportPolygons(selected = false) {
   const { seg, picture } = state;
   if (!seg) return say("Nothing to export yet: load a model and an image.");
+  const indices = selected ? selectedIndices() : undefined;
+  if (indices === null)
+    return say("Merged point masks are not one of the masks: export them as PNG, or select masks with a box or text.");
+  if (indices?.length === 0)
+    return say(state.mode === "everything" ? "Click a mask to select it first." : "Add a prompt first: no mask is selected.");
   const format = $("export-format").value;
   const [method, suffix, type, formatOptions] = POLYGON_FORMATS[format];
   try {
     const options = format === "coco" ? { fileName: picture.name } : formatOptions;
-    const value = await busy(seg[method](undefined, options));
+    const value = await busy(seg[method](indices, options));
     const text = typeof value === "string" ? value : JSON.stringify(value);
-    download(new Blob([text], { type }), `${baseName(picture.name)}${suffix}`);
-    say(`Exported ${seg.length} masks as ${$("export-format").selectedOptions[0].textContent}.`);
+    const name = `${baseName(picture.name)}${selected ? "-selected" : ""}${suffix}`;
+    download(new Blob([text], { type }), name);
+    const count = indices ? indices.length : seg.length;
+    say(`Exported ${plural(count, selected ? "selected mask" : "mask")} as ${$("export-format").selectedOptions[0].textContent}.`);
   } catch (error) {
     fail("Could not export the masks", error);
   }
@@ -485,7 +503,8 @@ $("text-all").addEventListener("change", () => state.mode === "text" && render()
 $("text-threshold").addEventListener("change", () => state.mode === "text" && $("text-all").checked && render());
 $("export-png").addEventListener("click", exportPng);
 $("export-coco").addEventListener("click", exportCoco);
-$("export-polygons").addEventListener("click", exportPolygons);
+$("export-polygons").addEventListener("click", () => exportPolygons());
+$("export-polygons-selected").addEventListener("click", () => exportPolygons(true));
 document.addEventListener("keydown", (event) => {
   if ((event.ctrlKey || event.metaKey) && event.key === "z" && !(event.target instanceof HTMLInputElement)) {
     event.preventDefault();

@@ -252,9 +252,9 @@ describe("demo page", () => {
     }
 
     // The polygon formats of the menu, every mask.
-    const saved = async (format) => {
+    const saved = async (format, button = "#export-polygons") => {
       await page.selectOption("#export-format", format);
-      const [file] = await Promise.all([page.waitForEvent("download", WAIT), page.click("#export-polygons")]);
+      const [file] = await Promise.all([page.waitForEvent("download", WAIT), page.click(button)]);
       return [file.suggestedFilename(), readFileSync(await file.path(), "utf8")];
     };
     const [cocoName, cocoText] = await saved("coco");
@@ -272,6 +272,12 @@ describe("demo page", () => {
     assert.equal(JSON.parse(geo).features.length, 300);
     const [, studio] = await saved("labelstudio");
     assert.ok(JSON.parse(studio).every((r) => r.type === "polygonlabels"));
+    // The selection only: the box prompt's masks.
+    const [selectedName, selectedText] = await saved("coco", "#export-polygons-selected");
+    assert.equal(selectedName, "astronaut-selected-coco.json");
+    const selected = JSON.parse(selectedText).annotations.length;
+    assert.ok(selected >= 1 && selected < 300, `${selected} selected masks`);
+    assert.match(await status(/Exported \d+ selected masks? as/), new RegExp(`Exported ${selected} selected masks? as COCO polygons`));
     const [brushName, brush] = await saved("labelstudio-brush");
     assert.equal(brushName, "astronaut-label-studio-brush.json");
     const brushes = JSON.parse(brush);
