@@ -85,6 +85,7 @@ function generations() {
 const nextSegment = generations();
 const nextRender = generations();
 const nextHighlight = generations();
+const nextOutline = generations();
 
 /** Marks the picture busy (`aria-busy`) while `task` runs. */
 let pending = 0;
@@ -162,6 +163,7 @@ async function segment() {
     if (!isCurrent()) return seg.free();
     state.seg?.free();
     state.seg = seg;
+    outlined = "";
     state.selected = state.hovered = undefined;
     const { length, preprocessMs, inferenceMs, postprocessMs } = seg;
     showStats({ masks: length, preprocessMs, inferenceMs, postprocessMs, promptMs: null });
@@ -278,6 +280,7 @@ async function render() {
 
 /** Draws the selected and hovered masks of everything mode on the highlight layer. */
 async function highlight() {
+  outline();
   const isCurrent = nextHighlight();
   const seg = state.seg;
   const indices = [...new Set([state.selected, state.hovered])].filter((i) => i !== undefined);
@@ -287,6 +290,41 @@ async function highlight() {
   }
   const overlay = await busy(seg.overlay(indices, HIGHLIGHT_STYLE));
   if (isCurrent() && seg === state.seg) stage.showHighlight(overlay);
+}
+
+/** What the outline layer shows: "indices@tolerance", so that hovering redraws nothing. */
+let outlined = "";
+
+/**
+ * Outlines the selected masks as the polygons the exports write at the slider's tolerance, and
+ * shows their point count. A merged point mask is no instance: it gets no outline.
+ */
+async function outline() {
+  const seg = state.seg;
+  const tolerance = Number($("outline-tolerance").value);
+  const indices = seg ? selectedIndices() : [];
+  const key = `${indices?.join(",")}@${tolerance}`;
+  if (key === outlined) return;
+  outlined = key;
+  const isCurrent = nextOutline();
+  if (!indices?.length) {
+    stage.showOutline(null);
+    $("outline-points").textContent = `${tolerance} px`;
+    return;
+  }
+  try {
+    const masks = await busy(seg.polygons(indices, { tolerance }));
+    if (!isCurrent() || seg !== state.seg) return;
+    const polygons = masks.flatMap((m) => m.polygons);
+    const points = polygons.reduce(
+      (n, p) => n + p.exterior.length / 2 + p.holes.reduce((h, ring) => h + ring.length / 2, 0),
+      0,
+    );
+    stage.showOutline(polygons);
+    $("outline-points").textContent = `${tolerance} px: ${plural(points, "point")}`;
+  } catch (error) {
+    if (isCurrent()) fail("Could not trace the outline", error);
+  }
 }
 
 /** Describes mask `index` of everything mode in the status line (none: the summary). */
@@ -411,7 +449,8 @@ async function exportPolygons(selected = false) {
   const format = $("export-format").value;
   const [method, suffix, type, formatOptions] = POLYGON_FORMATS[format];
   try {
-    const options = format === "coco" ? { fileName: picture.name } : formatOptions;
+    const tolerance = Number($("outline-tolerance").value);
+    const options = { tolerance, ...formatOptions, ...(format === "coco" ? { fileName: picture.name } : {}) };
     const value = await busy(seg[method](indices, options));
     const text = typeof value === "string" ? value : JSON.stringify(value);
     const name = `${baseName(picture.name)}${selected ? "-selected" : ""}${suffix}`;
@@ -504,6 +543,7 @@ $("text-threshold").addEventListener("change", () => state.mode === "text" && $(
 $("export-png").addEventListener("click", exportPng);
 $("export-coco").addEventListener("click", exportCoco);
 $("export-polygons").addEventListener("click", () => exportPolygons());
+$("outline-tolerance").addEventListener("input", () => outline());
 $("export-polygons-selected").addEventListener("click", () => exportPolygons(true));
 document.addEventListener("keydown", (event) => {
   if ((event.ctrlKey || event.metaKey) && event.key === "z" && !(event.target instanceof HTMLInputElement)) {

@@ -1,20 +1,22 @@
-// The picture: stacked canvases (photo, masks, highlight, prompts) scaled together by CSS, and
+// The picture: stacked canvases (photo, masks, highlight, polygon outline, prompts) scaled together by CSS, and
 // the mapping from pointer positions to image pixels.
 
 const POSITIVE = "#2ecc71";
 const NEGATIVE = "#e74c3c";
 const BOX = "#ffd400";
+const OUTLINE = "#00e5ff";
 
-/** The four layers of the picture, drawn by the page and read by the pointer handlers. */
+/** The layers of the picture, drawn by the page and read by the pointer handlers. */
 export class Stage {
   /**
-   * @param {HTMLElement} root the element holding the four layer canvases
+   * @param {HTMLElement} root the element holding the layer canvases
    */
   constructor(root) {
     this.root = root;
     this.photo = root.querySelector("#layer-image");
     this.masks = root.querySelector("#layer-masks");
     this.highlight = root.querySelector("#layer-highlight");
+    this.outline = root.querySelector("#layer-outline");
     /** The top layer: it receives the pointer. */
     this.prompts = root.querySelector("#layer-prompts");
   }
@@ -24,7 +26,7 @@ export class Stage {
    * @param {ImageData} image
    */
   showImage(image) {
-    for (const canvas of [this.photo, this.masks, this.highlight, this.prompts]) {
+    for (const canvas of [this.photo, this.masks, this.highlight, this.outline, this.prompts]) {
       canvas.width = image.width;
       canvas.height = image.height;
     }
@@ -46,6 +48,33 @@ export class Stage {
   showHighlight(overlay) {
     draw(this.highlight, overlay);
     this.root.classList.toggle("focused", overlay !== null);
+  }
+
+  /**
+   * Strokes polygon rings (flat `[x0, y0, x1, y1, ...]` through pixel centres) over the masks.
+   * @param {Array<{exterior: number[], holes: number[][]}> | null} polygons or null to clear
+   */
+  showOutline(polygons) {
+    const canvas = this.outline;
+    const ctx = canvas.getContext("2d");
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    if (!polygons) return;
+    const unit = Math.max(1, Math.max(canvas.width, canvas.height) / 500);
+    ctx.beginPath();
+    for (const { exterior, holes } of polygons) {
+      for (const ring of [exterior, ...holes]) {
+        ctx.moveTo(ring[0] + 0.5, ring[1] + 0.5);
+        for (let i = 2; i < ring.length; i += 2) ctx.lineTo(ring[i] + 0.5, ring[i + 1] + 0.5);
+        ctx.closePath();
+      }
+    }
+    ctx.lineJoin = "round";
+    ctx.lineWidth = unit * 2.5;
+    ctx.strokeStyle = "black";
+    ctx.stroke();
+    ctx.lineWidth = unit;
+    ctx.strokeStyle = OUTLINE;
+    ctx.stroke();
   }
 
   /**

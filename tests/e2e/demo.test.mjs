@@ -278,6 +278,32 @@ describe("demo page", () => {
     const selected = JSON.parse(selectedText).annotations.length;
     assert.ok(selected >= 1 && selected < 300, `${selected} selected masks`);
     assert.match(await status(/Exported \d+ selected masks? as/), new RegExp(`Exported ${selected} selected masks? as COCO polygons`));
+    // The detail slider outlines the selection with its point count, and sets the exports' tolerance.
+    const slide = async (value) => {
+      await page.$eval("#outline-tolerance", (input, v) => {
+        input.value = v;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+      }, String(value));
+      const text = await page.waitForFunction(
+        (v) => {
+          const shown = document.getElementById("outline-points").textContent;
+          return shown.startsWith(`${v} px: `) && shown;
+        },
+        String(value),
+        WAIT,
+      );
+      return Number((await text.jsonValue()).match(/(\d+) points?/)[1]);
+    };
+    const coarse = await slide(4);
+    const exact = await slide(0);
+    assert.ok(coarse >= 1 && exact > coarse, `${exact} points at 0 px, ${coarse} at 4 px`);
+    assert.ok((await opaqueCount(page, "layer-outline")) > 0, "the outline is drawn");
+    const [, exactText] = await saved("coco", "#export-polygons-selected");
+    const points = (text) =>
+      JSON.parse(text).annotations.flatMap((a) => a.segmentation).reduce((n, ring) => n + ring.length / 2, 0);
+    const [atZero, atOne] = [points(exactText), points(selectedText)];
+    assert.ok(atZero > atOne && atZero <= exact, `exports follow the slider: ${atZero} points at 0 px, ${atOne} at 1 px`);
+    await slide(1);
     const [brushName, brush] = await saved("labelstudio-brush");
     assert.equal(brushName, "astronaut-label-studio-brush.json");
     const brushes = JSON.parse(brush);
