@@ -335,14 +335,13 @@ pub fn label_studio(
                 .iter()
                 .map(|[x, y]| format!("[{},{}]", number(x * 100.0 / w), number(y * 100.0 / h)))
                 .collect();
-            results.push(format!(
-                "{{\"id\":{},\"type\":\"polygonlabels\",\"from_name\":{},\"to_name\":{},\"original_width\":{width},\"original_height\":{height},\"image_rotation\":0,\"value\":{{\"points\":[{}],\"closed\":true,\"polygonlabels\":[{}]}},\"score\":{}}}",
-                string(&format!("{}-{k}", shape.index.unwrap_or(i))),
-                string(&options.from_name),
-                string(&options.to_name),
-                points.join(","),
-                string(&options.label),
-                number(shape.score as f64),
+            results.push(label_studio_result(
+                &format!("{}-{k}", shape.index.unwrap_or(i)),
+                "polygonlabels",
+                &format!("\"points\":[{}],\"closed\":true", points.join(",")),
+                shape.score,
+                (width, height),
+                options,
             ));
         }
     }
@@ -364,15 +363,34 @@ fn label_studio_brush(
             .iter()
             .map(|b| b.to_string())
             .collect();
-        results.push(format!(
-            "{{\"id\":{},\"type\":\"brushlabels\",\"from_name\":{},\"to_name\":{},\"original_width\":{width},\"original_height\":{height},\"image_rotation\":0,\"value\":{{\"format\":\"rle\",\"rle\":[{}],\"brushlabels\":[{}]}},\"score\":{}}}",
-            string(&shape.index.unwrap_or(i).to_string()),
-            string(&options.from_name),
-            string(&options.to_name),
-            rle.join(","),
-            string(&options.label),
-            number(shape.score as f64),
+        results.push(label_studio_result(
+            &shape.index.unwrap_or(i).to_string(),
+            "brushlabels",
+            &format!("\"format\":\"rle\",\"rle\":[{}]", rle.join(",")),
+            shape.score,
+            (width, height),
+            options,
         ));
     }
     Ok(format!("[{}]", results.join(",")))
+}
+
+/// One Label Studio result of type `kind` (`polygonlabels`, `brushlabels`): `value` holds the
+/// shape's `fields`, then the label under the `kind` key.
+fn label_studio_result(
+    id: &str,
+    kind: &str,
+    fields: &str,
+    score: f32,
+    (width, height): (u32, u32),
+    options: &LabelStudioOptions,
+) -> String {
+    format!(
+        "{{\"id\":{},\"type\":\"{kind}\",\"from_name\":{},\"to_name\":{},\"original_width\":{width},\"original_height\":{height},\"image_rotation\":0,\"value\":{{{fields},\"{kind}\":[{}]}},\"score\":{}}}",
+        string(id),
+        string(&options.from_name),
+        string(&options.to_name),
+        string(&options.label),
+        number(score as f64),
+    )
 }
