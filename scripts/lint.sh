@@ -23,6 +23,7 @@ done
 
 host=$(rustc -vV | sed -n 's/^host: //p')
 step "cargo fmt --check" cargo fmt --check
+step "docs: every relative link resolves (scripts/check-docs.mjs)" node scripts/check-docs.mjs
 step "wasm builds share their dependencies (scripts/check-feature-sets.mjs)" node scripts/check-feature-sets.mjs
 step "clippy: native + wasm32, burn + tract + threads" \
   cargo clippy --target "$host" --target wasm32-unknown-unknown --all-targets --features threads -- -D warnings

@@ -12,6 +12,9 @@ const jsDir = new URL("../js/", import.meta.url);
 
 const copied = readdirSync(jsDir).filter((name) => name.endsWith(".js") || name.endsWith(".d.ts"));
 for (const name of copied) copyFileSync(new URL(name, jsDir), new URL(name, pkgDir));
+// The licence texts (the package is MIT OR Apache-2.0) and the README, which is the npm page.
+const documents = ["LICENSE-MIT", "LICENSE-APACHE", "README.md"];
+for (const name of documents) copyFileSync(new URL(`../${name}`, import.meta.url), new URL(name, pkgDir));
 
 /**
  * The files of the build in `dir` (bindings and wasm named `name`), without the files wasm-pack
@@ -38,14 +41,19 @@ const threaded = subBuild("threaded", "fastsam_web_threaded");
 const path = new URL("package.json", pkgDir);
 const pkg = JSON.parse(readFileSync(path, "utf8"));
 pkg.type = "module";
-pkg.files = [...new Set([...pkg.files, ...copied, ...webgpu, ...cpu, ...threaded])].sort();
+pkg.files = [...new Set([...pkg.files, ...copied, ...documents, ...webgpu, ...cpu, ...threaded])].sort();
 pkg.exports = {
   ".": { types: "./fastsam_web.d.ts", default: "./fastsam_web.js" },
   "./worker": { types: "./client.d.ts", default: "./client.js" },
   "./webgpu": { types: "./webgpu/fastsam_web_webgpu.d.ts", default: "./webgpu/fastsam_web_webgpu.js" },
   "./cpu": { types: "./cpu/fastsam_web_cpu.d.ts", default: "./cpu/fastsam_web_cpu.js" },
   "./fastsam_web_bg.wasm": "./fastsam_web_bg.wasm",
+  // The worker script, for pages that start it themselves: new FastSamWorker({ worker }).
+  "./worker.js": "./worker.js",
+  "./package.json": "./package.json",
 };
+// No repository field until the project has a public one (wasm-pack copies Cargo.toml's).
+delete pkg.repository;
 pkg.sideEffects = [
   "./fastsam_web.js",
   "./worker.js",

@@ -52,7 +52,7 @@ fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WASM_BINDGEN_VERSION" ]; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes)"
-  # Not --locked: with the lock file the resolution fails on webpki-roots (see README).
+  # Not --locked: with its lock file the resolution of webpki-roots fails.
   step "set-up: wasm-bindgen-cli (compiled)" cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 

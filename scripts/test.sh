@@ -15,6 +15,7 @@ export FASTSAM_WASM_PROFILE=${FASTSAM_WASM_PROFILE:-testing}
 source scripts/steps.sh
 
 step "cargo fmt --check" cargo fmt --check
+step "docs: every relative link resolves (scripts/check-docs.mjs)" node scripts/check-docs.mjs
 step "wasm builds share their dependencies (scripts/check-feature-sets.mjs)" node scripts/check-feature-sets.mjs
 # Clippy lints this crate inside the builds below (the configurations of scripts/lint.sh).
 source scripts/clippy-in-builds.sh
@@ -22,6 +23,6 @@ step "native tests (+ clippy: native, every target)" cargo test --features threa
 step "tract-linalg's wasm kernel tests (wasm32-wasip1, Node WASI)" bash vendor/test-linalg.sh
 step "browser tests in headless Chromium (+ clippy: wasm32, both engines)" bash scripts/test-browser.sh
 step "package and demo build, npm run build (+ clippy: wasm32, each engine alone)" npm run build
-step "end-to-end tests (demo, worker client, threads in headless Chromium)" bash scripts/test-e2e.sh --no-build
+step "end-to-end tests (demo, worker client, threads, README samples in headless Chromium)" bash scripts/test-e2e.sh --no-build
 step "benchmark page smoke run (fixture model, every row once; no timing asserted)" \
   node scripts/bench.mjs --smoke --no-build

@@ -1,6 +1,6 @@
 //! Which masks the text prompt scores, and the CLIP input of each one's image region.
 //!
-//! Our region (see the README's "Text prompt" notes): the tight bounding box of the mask's pixels,
+//! Our region (see docs/text-prompt.md): the tight bounding box of the mask's pixels,
 //! with the pixels outside the mask blacked out. The official code pastes the box (not the mask) on
 //! a white canvas of the whole image size instead, which CLIP then shrinks and centre-crops: objects
 //! away from the centre are cut off and small ones become a few pixels.

@@ -25,12 +25,13 @@ export const ISOLATION_HEADERS = {
 /**
  * Serves `routes` (`{"/prefix/": "/abs/folder", ...}`, longest prefix first) on 127.0.0.1.
  * @param {Record<string, string>} routes
- * @param {{slow?: RegExp, pages?: Record<string, string>, isolated?: boolean}} [options] `slow`:
- *   paths sent in 16 pieces over about half a second; `pages`: extra HTML pages by path;
+ * @param {{slow?: RegExp, pages?: Record<string, string>, files?: Record<string, string>,
+ *   isolated?: boolean}} [options] `slow`: paths sent in 16 pieces over about half a second;
+ *   `pages`: extra HTML pages by path; `files`: single files by path (without the leading `/`);
  *   `isolated`: send the headers that make pages cross-origin isolated (threads)
  * @returns {Promise<{origin: string, hits: Map<string, number>, close: () => Promise<void>}>}
  */
-export async function serve(routes, { slow, pages = {}, isolated = false } = {}) {
+export async function serve(routes, { slow, pages = {}, files = {}, isolated = false } = {}) {
   const isolation = isolated ? ISOLATION_HEADERS : {};
   const prefixes = Object.keys(routes).sort((a, b) => b.length - a.length);
   const hits = new Map();
@@ -44,8 +45,10 @@ export async function serve(routes, { slow, pages = {}, isolated = false } = {})
     }
     const prefix = prefixes.find((p) => pathname.startsWith(p));
     const relative = prefix === undefined ? null : pathname.slice(prefix.length) || "index.html";
-    const file = relative === null ? null : path.join(routes[prefix], relative);
-    if (!file || !file.startsWith(routes[prefix])) {
+    const routed = relative === null ? null : path.join(routes[prefix], relative);
+    const named = Object.hasOwn(files, pathname.slice(1)) ? files[pathname.slice(1)] : null;
+    const file = named ?? (routed?.startsWith(routes[prefix]) ? routed : null);
+    if (!file) {
       response.writeHead(404).end();
       return;
     }
