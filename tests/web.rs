@@ -290,6 +290,11 @@ async fn masks_convert_to_bitmaps_rle_and_image_data() {
             .collect();
         assert!(!ours.is_empty());
         assert_eq!(ours, native, "{js}");
+        // Another `Mask` of the same instance outlines from the boundaries traced above.
+        let again = seg.mask(m.index().unwrap() as usize).unwrap();
+        let again: Vec<Flat> =
+            serde_wasm_bindgen::from_value(again.to_polygons(Some(object(js))).unwrap()).unwrap();
+        assert_eq!(again, native, "{js}, a second Mask");
     }
     for (js, named) in [
         (r#"{"tolerence": 1}"#, "tolerence"),

@@ -9,7 +9,7 @@ mod json;
 
 pub use brush::label_studio_rle;
 
-use json::{number, string};
+use json::{number, push_number, string};
 
 use crate::error::Result;
 use crate::mask::Mask;
@@ -121,11 +121,17 @@ fn rle_json(mask: &Mask) -> String {
 
 /// `[x0, y0, x1, y1, ...]` with x divided by `sx` and y by `sy`.
 fn flat_ring(ring: &[[f64; 2]], sx: f64, sy: f64) -> String {
-    let values: Vec<String> = ring
-        .iter()
-        .flat_map(|&[x, y]| [number(x / sx), number(y / sy)])
-        .collect();
-    format!("[{}]", values.join(","))
+    let mut out = String::from("[");
+    for (k, &[x, y]) in ring.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        push_number(&mut out, x / sx);
+        out.push(',');
+        push_number(&mut out, y / sy);
+    }
+    out.push(']');
+    out
 }
 
 /// YOLO segmentation labels (ultralytics' `labels/*.txt`): one line per mask, `class x1 y1 x2 y2
@@ -177,9 +183,9 @@ pub fn svg_path(polygons: &[Polygon]) -> String {
         for ring in std::iter::once(&p.exterior).chain(&p.holes) {
             for (k, [x, y]) in ring.iter().enumerate() {
                 d.push(if k == 0 { 'M' } else { 'L' });
-                d.push_str(&number(*x));
+                push_number(&mut d, *x);
                 d.push(' ');
-                d.push_str(&number(*y));
+                push_number(&mut d, *y);
             }
             if !ring.is_empty() {
                 d.push('Z');
@@ -267,12 +273,19 @@ pub fn geojson(shapes: &[Shape], polygon: &PolygonOptions) -> Result<String> {
 }
 
 fn closed_ring(ring: &[[f64; 2]]) -> String {
-    let points: Vec<String> = ring
-        .iter()
-        .chain(ring.first())
-        .map(|[x, y]| format!("[{},{}]", number(*x), number(*y)))
-        .collect();
-    format!("[{}]", points.join(","))
+    let mut out = String::from("[");
+    for (k, &[x, y]) in ring.iter().chain(ring.first()).enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        push_number(&mut out, x);
+        out.push(',');
+        push_number(&mut out, y);
+        out.push(']');
+    }
+    out.push(']');
+    out
 }
 
 /// Where Label Studio results go in the user's labelling config.

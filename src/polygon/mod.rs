@@ -6,9 +6,11 @@
 //! the mask's boundary pixels, so pixel `(x, y)` is the point `[x, y]` and filling the ring covers
 //! the mask less half a pixel around its edge.
 
+pub mod cache;
 pub mod contours;
 pub mod simplify;
 
+pub use cache::ContourCache;
 pub use contours::{Contour, find_contours};
 
 use crate::error::{Error, Result};
@@ -89,9 +91,20 @@ pub struct Polygon {
 /// The mask's regions as polygons, in OpenCV's order (see [`find_contours`]).
 pub fn polygons(mask: &Mask, options: &PolygonOptions) -> Result<Vec<Polygon>> {
     options.validate()?;
-    let contours = find_contours(mask);
+    polygons_of_contours(&find_contours(mask), [mask.width(), mask.height()], options)
+}
+
+/// The regions of contours already traced by [`find_contours`] from a mask of `size` (width,
+/// height) as polygons: for callers that outline one mask at several options (a tolerance slider)
+/// and trace it once.
+pub fn polygons_of_contours(
+    contours: &[Contour],
+    size: [u32; 2],
+    options: &PolygonOptions,
+) -> Result<Vec<Polygon>> {
+    options.validate()?;
     let scale = if options.normalized {
-        [mask.width().max(1) as f64, mask.height().max(1) as f64]
+        [size[0].max(1) as f64, size[1].max(1) as f64]
     } else {
         [1.0, 1.0]
     };
@@ -108,8 +121,14 @@ pub fn polygons(mask: &Mask, options: &PolygonOptions) -> Result<Vec<Polygon>> {
     }
     let mut regions: Vec<Region> = Vec::new();
     let mut region_of = vec![usize::MAX; contours.len()];
+    // Areas are only read to filter rings or to pick the largest region.
+    let needs_area = options.min_area > 0.0 || options.largest_only;
     for (i, contour) in contours.iter().enumerate() {
-        let area = ring_area(&contour.points);
+        let area = if needs_area {
+            ring_area(&contour.points)
+        } else {
+            0.0
+        };
         if area < options.min_area {
             continue;
         }

@@ -11,6 +11,7 @@ use super::text::{TextSlot, TextState, match_sentences};
 use crate::error::Error;
 use crate::formats;
 use crate::mask::Mask;
+use crate::polygon::{Contour, ContourCache, Polygon, polygons_of_contours};
 use crate::prompt::Selection;
 use crate::render::{OverlayStyle, render_overlay};
 use crate::segmentation::Segmentation;
@@ -33,6 +34,8 @@ pub struct SegmentationJs {
     text: TextSlot,
     /// The image and region embeddings for the text prompt.
     text_state: Rc<TextState>,
+    /// The boundaries of the masks outlined last, shared by every `Mask` of this segmentation.
+    outlines: Rc<ContourCache>,
 }
 
 impl SegmentationJs {
@@ -47,6 +50,7 @@ impl SegmentationJs {
             timings,
             text,
             text_state,
+            outlines: Rc::default(),
         }
     }
 
@@ -121,9 +125,7 @@ impl SegmentationJs {
     }
 
     fn instance(&self, index: usize) -> MaskJs {
-        MaskJs {
-            source: Source::Instance(self.inner.clone(), index),
-        }
+        MaskJs::instance(self.inner.clone(), index, self.outlines.clone())
     }
 }
 
@@ -299,16 +301,18 @@ impl SegmentationJs {
         >,
     ) -> js_sys::Promise {
         let prepared = self.text_matches(&prompt, options);
-        let seg = self.inner.clone();
+        let (seg, outlines) = (self.inner.clone(), self.outlines.clone());
         wasm_bindgen_futures::future_to_promise(async move {
             let (future, options) = prepared?;
             let matches = future.await.map_err(to_js)?;
             let picked = text_selection(&matches, options.threshold.is_some());
             let masks = js_sys::Array::new();
             for i in picked {
-                masks.push(&JsValue::from(MaskJs {
-                    source: Source::Instance(seg.clone(), i),
-                }));
+                masks.push(&JsValue::from(MaskJs::instance(
+                    seg.clone(),
+                    i,
+                    outlines.clone(),
+                )));
             }
             Ok(masks.into())
         })
@@ -529,25 +533,58 @@ enum Source {
 #[wasm_bindgen(js_name = Mask)]
 pub struct MaskJs {
     source: Source,
+    /// Where its traced boundaries are kept: its segmentation's cache for an instance (so every
+    /// `Mask` of that instance reuses them), its own for a mask a prompt built.
+    outlines: Rc<ContourCache>,
+}
+
+#[wasm_bindgen(inline_js = r#"
+/** `[{exterior, holes}]` from rings laid end to end: `coords` holds every ring's x, y pairs,
+ * `ringPoints` each ring's point count (a polygon's exterior, then its holes), `holeCounts` each
+ * polygon's number of holes. One call builds them all, where a call per ring cost more. */
+export function polygonsFromRings(coords, ringPoints, holeCounts) {
+  let ring = 0;
+  let at = 0;
+  const take = () => {
+    const n = 2 * ringPoints[ring++];
+    const flat = new Array(n);
+    for (let i = 0; i < n; i++) flat[i] = coords[at + i];
+    at += n;
+    return flat;
+  };
+  const polygons = new Array(holeCounts.length);
+  for (let p = 0; p < polygons.length; p++) {
+    const exterior = take();
+    const holes = new Array(holeCounts[p]);
+    for (let h = 0; h < holes.length; h++) holes[h] = take();
+    polygons[p] = { exterior, holes };
+  }
+  return polygons;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = polygonsFromRings)]
+    fn polygons_from_rings(coords: &[f64], ring_points: &[u32], hole_counts: &[u32]) -> JsValue;
 }
 
 /// Polygons as JavaScript gets them: `{exterior, holes}` with flat `[x0, y0, x1, y1, ...]` number
-/// arrays (COCO's layout). Each ring crosses into JavaScript as one typed-array copy turned into a
-/// plain array there, not one call per number.
-fn polygons_to_js(polygons: Vec<crate::polygon::Polygon>) -> Result<JsValue, JsValue> {
-    let ring = |ring: &[[f64; 2]]| -> js_sys::Array {
-        let flat: &[f64] = ring.as_flattened();
-        js_sys::Array::from(&js_sys::Float64Array::from(flat))
-    };
-    let list = js_sys::Array::new_with_length(polygons.len() as u32);
-    for (i, p) in polygons.iter().enumerate() {
-        let object = js_sys::Object::new();
-        js_sys::Reflect::set(&object, &"exterior".into(), &ring(&p.exterior))?;
-        let holes: js_sys::Array = p.holes.iter().map(|h| ring(h)).collect();
-        js_sys::Reflect::set(&object, &"holes".into(), &holes)?;
-        list.set(i as u32, object.into());
+/// arrays (COCO's layout), built in one call from the rings laid end to end.
+fn polygons_to_js(polygons: &[Polygon]) -> JsValue {
+    let points: usize = polygons
+        .iter()
+        .map(|p| p.exterior.len() + p.holes.iter().map(Vec::len).sum::<usize>())
+        .sum();
+    let mut coords = Vec::with_capacity(2 * points);
+    let mut ring_points = Vec::new();
+    let mut hole_counts = Vec::with_capacity(polygons.len());
+    for polygon in polygons {
+        for ring in std::iter::once(&polygon.exterior).chain(&polygon.holes) {
+            coords.extend_from_slice(ring.as_flattened());
+            ring_points.push(ring.len() as u32);
+        }
+        hole_counts.push(polygon.holes.len() as u32);
     }
-    Ok(list.into())
+    polygons_from_rings(&coords, &ring_points, &hole_counts)
 }
 
 /// JSON text made by [`formats`] as a JavaScript value.
@@ -566,7 +603,35 @@ impl MaskJs {
         let bbox = mask.bounds().map_or([0.0; 4], |b| b.map(|v| v as f32));
         Self {
             source: Source::Owned { mask, score, bbox },
+            outlines: Rc::default(),
         }
+    }
+
+    fn instance(seg: Rc<Segmentation>, index: usize, outlines: Rc<ContourCache>) -> Self {
+        Self {
+            source: Source::Instance(seg, index),
+            outlines,
+        }
+    }
+
+    /// The mask's boundaries, traced once and kept (see [`ContourCache`]).
+    fn contours(&self) -> Rc<[Contour]> {
+        let key = match &self.source {
+            Source::Instance(_, i) => *i,
+            Source::Owned { .. } => 0,
+        };
+        self.outlines.contours(key, self.mask())
+    }
+
+    /// The mask's polygons, from its kept boundaries.
+    fn polygons(&self, options: &PolygonOptionsJs) -> Result<Vec<Polygon>, JsValue> {
+        let mask = self.mask();
+        polygons_of_contours(
+            &self.contours(),
+            [mask.width(), mask.height()],
+            &options.resolve()?,
+        )
+        .map_err(to_js)
     }
 
     fn mask(&self) -> &Mask {
@@ -651,8 +716,7 @@ impl MaskJs {
         >,
     ) -> Result<JsValue, JsValue> {
         let options: PolygonOptionsJs = convert::options(options, "polygon options")?;
-        let polygons = self.mask().polygons(&options.resolve()?).map_err(to_js)?;
-        polygons_to_js(polygons)
+        Ok(polygons_to_js(&self.polygons(&options)?))
     }
 
     /// SVG path data of the mask's polygons (`M x y L ... Z` per ring, holes included): draw it
@@ -665,8 +729,7 @@ impl MaskJs {
         >,
     ) -> Result<String, JsValue> {
         let options: PolygonOptionsJs = convert::options(options, "polygon options")?;
-        let polygons = self.mask().polygons(&options.resolve()?).map_err(to_js)?;
-        Ok(formats::svg_path(&polygons))
+        Ok(formats::svg_path(&self.polygons(&options)?))
     }
 
     /// An `ImageData` for drawing: `rgba` (default `[30, 144, 255, 153]`) inside, transparent
