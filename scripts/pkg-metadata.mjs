@@ -12,9 +12,11 @@ const jsDir = new URL("../js/", import.meta.url);
 
 const copied = readdirSync(jsDir).filter((name) => name.endsWith(".js") || name.endsWith(".d.ts"));
 for (const name of copied) copyFileSync(new URL(name, jsDir), new URL(name, pkgDir));
-// The licence texts (the package is MIT OR Apache-2.0) and the README, which is the npm page.
+// The licence texts (the package is MIT OR Apache-2.0) and the README, which is the npm page:
+// wasm-pack copies them from the crate; listed in `files` so that `npm pack` keeps them.
 const documents = ["LICENSE-MIT", "LICENSE-APACHE", "README.md"];
-for (const name of documents) copyFileSync(new URL(`../${name}`, import.meta.url), new URL(name, pkgDir));
+const missing = documents.filter((name) => !existsSync(new URL(name, pkgDir)));
+if (missing.length > 0) throw new Error(`wasm-pack did not copy ${missing.join(", ")} into pkg/`);
 
 /**
  * The files of the build in `dir` (bindings and wasm named `name`), without the files wasm-pack

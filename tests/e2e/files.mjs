@@ -26,17 +26,22 @@ export function textSelection() {
   return JSON.parse(readFileSync(path.join(fixtures.clip, "text_selection.json"), "utf8"));
 }
 
-/**
- * Page script that draws the 320x240 test picture (flat background, three solid shapes) into
- * `ctx` and defines `window.picture()`, which returns it as ImageData.
- */
-export const PICTURE_SCRIPT = `
-  const canvas = new OffscreenCanvas(320, 240);
-  const ctx = canvas.getContext("2d");
+/** Page script that draws the 320x240 test picture (flat background, three solid shapes) on `ctx`. */
+export const DRAW_PICTURE = `
   ctx.fillStyle = "#d0c8b0"; ctx.fillRect(0, 0, 320, 240);
   ctx.fillStyle = "#1060c0"; ctx.fillRect(30, 40, 120, 90);
   ctx.fillStyle = "#c03020"; ctx.beginPath(); ctx.arc(230, 150, 55, 0, 2 * Math.PI); ctx.fill();
   ctx.fillStyle = "#208040"; ctx.fillRect(60, 170, 90, 50);
+`;
+
+/**
+ * Page script that draws the test picture into an offscreen `ctx` and defines `window.picture()`,
+ * which returns it as ImageData.
+ */
+export const PICTURE_SCRIPT = `
+  const canvas = new OffscreenCanvas(320, 240);
+  const ctx = canvas.getContext("2d");
+${DRAW_PICTURE}
   window.picture = () => ctx.getImageData(0, 0, 320, 240);
 `;
 

@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { launch, newPage } from "./browser.mjs";
-import { fixtures, root } from "./files.mjs";
+import { DRAW_PICTURE, fixtures, root } from "./files.mjs";
 import { serve } from "./server.mjs";
 
 /** The README's `js` code blocks, grouped into programs. */
@@ -33,10 +33,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>readme</title><link re
 <canvas width="320" height="240"></canvas>
 <script>
   const ctx = document.querySelector("canvas").getContext("2d");
-  ctx.fillStyle = "#d0c8b0"; ctx.fillRect(0, 0, 320, 240);
-  ctx.fillStyle = "#1060c0"; ctx.fillRect(30, 40, 120, 90);
-  ctx.fillStyle = "#c03020"; ctx.beginPath(); ctx.arc(230, 150, 55, 0, 2 * Math.PI); ctx.fill();
-  ctx.fillStyle = "#208040"; ctx.fillRect(60, 170, 90, 50);
+${DRAW_PICTURE}
   window.picture = ctx.getImageData(0, 0, 320, 240).data;
   /** Runs one program as a module; resolves when its top-level awaits are done. */
   window.runProgram = async (code) => {
