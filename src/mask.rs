@@ -182,6 +182,50 @@ impl Mask {
         bitmap
     }
 
+    /// The mask at another resolution over the same picture (nearest neighbour, pixel centres
+    /// aligned): pixel `(x, y)` of the result takes this mask's pixel
+    /// `floor((x + 0.5) * width / new_width)`, likewise in y. This is how a mask made at
+    /// `maskResolution: "low"` covers the image's pixels.
+    pub fn resampled(&self, new_width: u32, new_height: u32) -> Mask {
+        if (new_width, new_height) == (self.width, self.height) {
+            return self.clone();
+        }
+        // First target index whose centre falls at or after source index `i`:
+        // the smallest t with (2t + 1) * from >= 2 * i * to.
+        let first = |i: u32, from: u32, to: u32| -> u32 {
+            let need = 2 * i as u64 * to as u64;
+            let from = from as u64;
+            (need.saturating_sub(from)).div_ceil(2 * from) as u32
+        };
+        let mut builder = MaskBuilder::new(new_width, new_height);
+        if self.width == 0 || self.height == 0 || new_width == 0 || new_height == 0 {
+            return builder.finish();
+        }
+        let mut runs = Vec::new();
+        for (y, row) in self.rows() {
+            let (y0, y1) = (
+                first(y, self.height, new_height),
+                first(y + 1, self.height, new_height).min(new_height),
+            );
+            if y1 <= y0 {
+                continue;
+            }
+            runs.clear();
+            runs.extend(row.iter().map(|&(a, b)| {
+                (
+                    first(a, self.width, new_width).min(new_width),
+                    first(b, self.width, new_width).min(new_width),
+                )
+            }));
+            for ty in y0..y1 {
+                for &(a, b) in &runs {
+                    builder.push_run(ty, a, b);
+                }
+            }
+        }
+        builder.finish()
+    }
+
     /// Every outer and hole boundary, as OpenCV's `findContours(RETR_CCOMP, CHAIN_APPROX_SIMPLE)`
     /// gives them ([`crate::polygon::find_contours`]).
     pub fn contours(&self) -> Vec<crate::polygon::Contour> {
@@ -540,5 +584,25 @@ mod tests {
         );
         assert_eq!(a.intersection(&b), 3);
         assert!((a.iou(&b) - 3.0 / 9.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn resampling_takes_the_source_pixel_under_each_centre() {
+        let (bitmap, m) = sample();
+        for (w, h) in [(5, 4), (10, 8), (16, 13), (3, 2), (7, 9), (1, 1), (0, 3)] {
+            let r = m.resampled(w, h);
+            assert_eq!((r.width(), r.height()), (w, h));
+            let expected: Vec<u8> = (0..h)
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .map(|(x, y)| {
+                    let sx = ((2 * x + 1) * 5 / (2 * w)) as usize;
+                    let sy = ((2 * y + 1) * 4 / (2 * h)) as usize;
+                    bitmap[sy * 5 + sx]
+                })
+                .collect();
+            assert_eq!(r.to_bitmap(), expected, "{w}x{h}");
+            assert_eq!(r.area(), expected.iter().map(|&v| v as u64).sum::<u64>());
+        }
+        assert_eq!(m.resampled(5, 4), m);
     }
 }

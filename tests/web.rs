@@ -370,11 +370,11 @@ async fn masks_convert_to_bitmaps_rle_and_image_data() {
     assert_eq!(
         seg.to_yolo(None, Some(object(r#"{"classId": 2}"#)))
             .unwrap(),
-        formats::yolo(&shapes, 2, &polygon).unwrap()
+        formats::yolo(&shapes, w, h, 2, &polygon).unwrap()
     );
     assert_eq!(
         json(seg.to_geojson(None, None).unwrap()),
-        text(formats::geojson(&shapes, &polygon).unwrap())
+        text(formats::geojson(&shapes, w, h, &polygon).unwrap())
     );
     assert_eq!(
         json(
@@ -468,6 +468,42 @@ async fn masks_convert_to_bitmaps_rle_and_image_data() {
     let proposals: Vec<serde_json::Value> =
         serde_wasm_bindgen::from_value(seg.proposals(3).unwrap()).unwrap();
     assert_eq!(proposals.len(), 3.min(seg.length()));
+
+    // At `maskResolution: "low"` the exports are in the image's pixels, as the Rust API maps them.
+    let options = object(r#"{"maxDet": 4, "maskResolution": "low"}"#);
+    let low = JsFuture::from(model.segment(fixture_image(), Some(options)))
+        .await
+        .unwrap();
+    let low = SegmentationJs::try_from_js_value(low).unwrap();
+    let (iw, ih) = (low.width(), low.height());
+    let masks: Vec<Mask> = (0..low.length())
+        .map(|i| mask_of(&low.mask(i).unwrap()))
+        .collect();
+    assert!(masks[0].width() != iw, "a low-resolution frame");
+    let coco = json(low.to_coco(None, None).unwrap());
+    assert_eq!(
+        (&coco["images"][0]["width"], &coco["images"][0]["height"]),
+        (&serde_json::json!(iw), &serde_json::json!(ih))
+    );
+    let shapes: Vec<formats::Shape> = masks
+        .iter()
+        .enumerate()
+        .map(|(i, mask)| formats::Shape {
+            mask,
+            score: low.mask(i).unwrap().score(),
+            index: Some(i),
+        })
+        .collect();
+    let order: Vec<u32> = low
+        .everything()
+        .iter()
+        .map(|m| m.index().unwrap())
+        .collect();
+    let ordered: Vec<formats::Shape> = order.iter().map(|&i| shapes[i as usize]).collect();
+    assert_eq!(
+        low.to_yolo(None, None).unwrap(),
+        formats::yolo(&ordered, iw, ih, 0, &polygon).unwrap()
+    );
 }
 
 #[wasm_bindgen_test]

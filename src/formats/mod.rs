@@ -3,6 +3,9 @@
 //! [`crate::polygon`]'s rings (boundary pixel centres, OpenCV's points), with its options.
 //!
 //! Every function returns the file's text (JSON for the JSON formats), ready to save or to parse.
+//! Coordinates, areas, boxes and run-length codes are in the pixels of the image the exports are
+//! given the size of: a mask made at a lower resolution (`MaskResolution::Low`) is mapped onto the
+//! image ([`polygons_in_frame`], [`Mask::resampled`]).
 
 mod brush;
 mod json;
@@ -13,11 +16,14 @@ use json::{number, push_number, string};
 
 use crate::error::Result;
 use crate::mask::Mask;
-use crate::polygon::{Polygon, PolygonOptions};
+use std::borrow::Cow;
+
+use crate::polygon::{Polygon, PolygonOptions, polygons_in_frame};
 
 /// One mask to export, with what the formats record about it.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape<'a> {
+    /// The mask, covering the whole image at the image's resolution or another one.
     pub mask: &'a Mask,
     /// Detection score (COCO `score`, GeoJSON and Label Studio `score`).
     pub score: f32,
@@ -68,9 +74,7 @@ pub fn coco(shapes: &[Shape], width: u32, height: u32, options: &CocoOptions) ->
     let mut annotations = Vec::with_capacity(shapes.len());
     for (i, shape) in shapes.iter().enumerate() {
         let rings: Vec<Vec<[f64; 2]>> = if options.polygons {
-            shape
-                .mask
-                .polygons(&polygon_options)?
+            polygons_in_frame(shape.mask, [width, height], &polygon_options)?
                 .into_iter()
                 .map(|p| p.exterior)
                 .filter(|ring| ring.len() >= 3)
@@ -78,21 +82,21 @@ pub fn coco(shapes: &[Shape], width: u32, height: u32, options: &CocoOptions) ->
         } else {
             Vec::new()
         };
+        let mask = in_image(shape.mask, width, height);
         let segmentation = if rings.is_empty() {
-            rle_json(shape.mask)
+            rle_json(&mask)
         } else {
             let flat: Vec<String> = rings.iter().map(|r| flat_ring(r, 1.0, 1.0)).collect();
             format!("[{}]", flat.join(","))
         };
-        let bbox = shape
-            .mask
+        let bbox = mask
             .bounds()
             .map_or([0; 4], |[x1, y1, x2, y2]| [x1, y1, x2 - x1, y2 - y1]);
         annotations.push(format!(
             "{{\"id\":{},\"image_id\":{},\"category_id\":1,\"segmentation\":{segmentation},\"area\":{},\"bbox\":[{},{},{},{}],\"iscrowd\":0,\"score\":{}}}",
             i + 1,
             options.image_id,
-            shape.mask.area(),
+            mask.area(),
             bbox[0],
             bbox[1],
             bbox[2],
@@ -107,6 +111,15 @@ pub fn coco(shapes: &[Shape], width: u32, height: u32, options: &CocoOptions) ->
         annotations.join(","),
         string(&options.category),
     ))
+}
+
+/// The mask at the image's resolution.
+fn in_image(mask: &Mask, width: u32, height: u32) -> Cow<'_, Mask> {
+    if (mask.width(), mask.height()) == (width, height) {
+        Cow::Borrowed(mask)
+    } else {
+        Cow::Owned(mask.resampled(width, height))
+    }
 }
 
 fn rle_json(mask: &Mask) -> String {
@@ -134,11 +147,18 @@ fn flat_ring(ring: &[[f64; 2]], sx: f64, sy: f64) -> String {
     out
 }
 
-/// YOLO segmentation labels (ultralytics' `labels/*.txt`): one line per mask, `class x1 y1 x2 y2
-/// ...` with coordinates divided by the image size (0..1, six decimals). YOLO has one polygon per
+/// YOLO segmentation labels (ultralytics' `labels/*.txt`) for a `width` x `height` image: one line
+/// per mask, `class x1 y1 x2 y2 ...` with coordinates divided by the image size (0..1, six
+/// decimals). YOLO has one polygon per
 /// object and no holes: a line holds the mask's largest outer ring; a mask without a ring of three
 /// points or more has no line.
-pub fn yolo(shapes: &[Shape], class: u32, polygon: &PolygonOptions) -> Result<String> {
+pub fn yolo(
+    shapes: &[Shape],
+    width: u32,
+    height: u32,
+    class: u32,
+    polygon: &PolygonOptions,
+) -> Result<String> {
     let options = PolygonOptions {
         holes: false,
         largest_only: true,
@@ -148,7 +168,7 @@ pub fn yolo(shapes: &[Shape], class: u32, polygon: &PolygonOptions) -> Result<St
     options.validate()?;
     let mut text = String::new();
     for shape in shapes {
-        for p in shape.mask.polygons(&options)? {
+        for p in polygons_in_frame(shape.mask, [width, height], &options)? {
             if p.exterior.len() < 3 {
                 continue;
             }
@@ -214,7 +234,7 @@ pub fn svg(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n<g transform=\"translate(0.5 0.5)\" fill-rule=\"evenodd\" fill-opacity=\"0.55\" stroke=\"#fff\" stroke-opacity=\"0.9\" stroke-linejoin=\"round\">\n"
     );
     for (i, shape) in shapes.iter().enumerate() {
-        let d = svg_path(&shape.mask.polygons(&options)?);
+        let d = svg_path(&polygons_in_frame(shape.mask, [width, height], &options)?);
         let [r, g, b] = colors
             .get(i % colors.len().max(1))
             .copied()
@@ -232,16 +252,21 @@ pub fn svg(
     Ok(text)
 }
 
-/// A GeoJSON `FeatureCollection`, one `Feature` per mask: a `Polygon` (one region) or
-/// `MultiPolygon` geometry in pixel coordinates with y pointing down (not geographic
+/// A GeoJSON `FeatureCollection` of a `width` x `height` image's masks, one `Feature` per mask: a
+/// `Polygon` (one region) or `MultiPolygon` geometry in pixel coordinates with y pointing down (not geographic
 /// coordinates), rings closed (the first point repeated last), rings of fewer than three points
 /// left out (`null` geometry when none is left); `properties`: `index`, `score`, `area` (pixels).
-pub fn geojson(shapes: &[Shape], polygon: &PolygonOptions) -> Result<String> {
+pub fn geojson(
+    shapes: &[Shape],
+    width: u32,
+    height: u32,
+    polygon: &PolygonOptions,
+) -> Result<String> {
     polygon.validate()?;
     let mut features = Vec::with_capacity(shapes.len());
     for shape in shapes {
         let mut polygons = Vec::new();
-        for p in shape.mask.polygons(polygon)? {
+        for p in polygons_in_frame(shape.mask, [width, height], polygon)? {
             if p.exterior.len() < 3 {
                 continue;
             }
@@ -263,7 +288,7 @@ pub fn geojson(shapes: &[Shape], polygon: &PolygonOptions) -> Result<String> {
         features.push(format!(
             "{{\"type\":\"Feature\",\"geometry\":{geometry},\"properties\":{{\"index\":{index},\"score\":{},\"area\":{}}}}}",
             number(shape.score as f64),
-            shape.mask.area()
+            in_image(shape.mask, width, height).area()
         ));
     }
     Ok(format!(
@@ -339,7 +364,8 @@ pub fn label_studio(
     let (w, h) = (width.max(1) as f64, height.max(1) as f64);
     let mut results = Vec::new();
     for (i, shape) in shapes.iter().enumerate() {
-        for (k, p) in shape.mask.polygons(&polygon)?.iter().enumerate() {
+        let polygons = polygons_in_frame(shape.mask, [width, height], &polygon)?;
+        for (k, p) in polygons.iter().enumerate() {
             if p.exterior.len() < 3 {
                 continue;
             }
@@ -372,7 +398,7 @@ fn label_studio_brush(
         if shape.mask.is_empty() {
             continue;
         }
-        let rle: Vec<String> = label_studio_rle(shape.mask)?
+        let rle: Vec<String> = label_studio_rle(&in_image(shape.mask, width, height))?
             .iter()
             .map(|b| b.to_string())
             .collect();

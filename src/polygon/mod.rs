@@ -94,6 +94,55 @@ pub fn polygons(mask: &Mask, options: &PolygonOptions) -> Result<Vec<Polygon>> {
     polygons_of_contours(&find_contours(mask), [mask.width(), mask.height()], options)
 }
 
+/// The mask's regions as polygons in the pixels of a `frame` (width, height) that shows the same
+/// picture at another resolution: the image, for a mask made at `maskResolution: "low"`.
+///
+/// The rings are traced and simplified at the mask's own resolution, with `tolerance` and
+/// `min_area` (given in frame pixels) scaled to it, and their points are mapped centre to centre:
+/// `x' = (x + 0.5) * frame_width / mask_width - 0.5`, likewise in y, so a pixel centre lands on the
+/// centre of the block of frame pixels it covers. `normalized` divides by the frame's size. With
+/// `frame` the mask's own size this is [`polygons`].
+pub fn polygons_in_frame(
+    mask: &Mask,
+    frame: [u32; 2],
+    options: &PolygonOptions,
+) -> Result<Vec<Polygon>> {
+    options.validate()?;
+    let own = [mask.width(), mask.height()];
+    if frame == own {
+        return polygons(mask, options);
+    }
+    if own.contains(&0) {
+        return Ok(Vec::new());
+    }
+    let sx = frame[0] as f64 / own[0] as f64;
+    let sy = frame[1] as f64 / own[1] as f64;
+    let scale = sx.max(sy);
+    let at_own_size = PolygonOptions {
+        tolerance: options.tolerance / scale,
+        min_area: options.min_area / (sx * sy),
+        normalized: false,
+        ..options.clone()
+    };
+    let (nx, ny) = if options.normalized {
+        (frame[0].max(1) as f64, frame[1].max(1) as f64)
+    } else {
+        (1.0, 1.0)
+    };
+    let map = |ring: &mut Vec<[f64; 2]>| {
+        for [x, y] in ring.iter_mut() {
+            *x = ((*x + 0.5) * sx - 0.5) / nx;
+            *y = ((*y + 0.5) * sy - 0.5) / ny;
+        }
+    };
+    let mut polygons = polygons(mask, &at_own_size)?;
+    for p in &mut polygons {
+        map(&mut p.exterior);
+        p.holes.iter_mut().for_each(map);
+    }
+    Ok(polygons)
+}
+
 /// The regions of contours already traced by [`find_contours`] from a mask of `size` (width,
 /// height) as polygons: for callers that outline one mask at several options (a tolerance slider)
 /// and trace it once.

@@ -211,7 +211,11 @@ export interface Polygon {
   holes: number[][];
 }
 
-/** The polygon options of the exports (`toPolygons`' options but `normalized`). */
+/**
+ * The polygon options of the exports (`toPolygons`' options but `normalized`). Exports are in the
+ * image's pixels, also with `maskResolution: "low"` (the masks are mapped onto the image), so
+ * `tolerance` and `minArea` are image pixels.
+ */
 export type PolygonExportOptions = Omit<PolygonOptions, "normalized">;
 
 export interface CocoOptions extends PolygonExportOptions {

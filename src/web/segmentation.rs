@@ -400,7 +400,7 @@ impl SegmentationJs {
             category: own.category.unwrap_or(d.category),
         };
         let shapes = self.shapes(indices)?;
-        let (w, h) = (self.inner.mask_width(), self.inner.mask_height());
+        let (w, h) = (self.inner.image_width(), self.inner.image_height());
         parse_json(&formats::coco(&shapes, w, h, &options).map_err(to_js)?)
     }
 
@@ -419,7 +419,8 @@ impl SegmentationJs {
         let (polygon, own): (_, convert::YoloOptionsJs) =
             convert::export_options(options, "YOLO options")?;
         let shapes = self.shapes(indices)?;
-        formats::yolo(&shapes, own.class_id.unwrap_or(0), &polygon).map_err(to_js)
+        let (w, h) = (self.inner.image_width(), self.inner.image_height());
+        formats::yolo(&shapes, w, h, own.class_id.unwrap_or(0), &polygon).map_err(to_js)
     }
 
     /// An SVG document of the masks (default: every mask, largest first), one `<path>` each.
@@ -440,7 +441,7 @@ impl SegmentationJs {
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| OverlayStyle::default().colors);
         let shapes = self.shapes(indices)?;
-        let (w, h) = (self.inner.mask_width(), self.inner.mask_height());
+        let (w, h) = (self.inner.image_width(), self.inner.image_height());
         formats::svg(&shapes, w, h, &polygon, &colors).map_err(to_js)
     }
 
@@ -459,7 +460,8 @@ impl SegmentationJs {
         let (polygon, _): (_, convert::NoOptionsJs) =
             convert::export_options(options, "GeoJSON options")?;
         let shapes = self.shapes(indices)?;
-        parse_json(&formats::geojson(&shapes, &polygon).map_err(to_js)?)
+        let (w, h) = (self.inner.image_width(), self.inner.image_height());
+        parse_json(&formats::geojson(&shapes, w, h, &polygon).map_err(to_js)?)
     }
 
     /// Label Studio results of the masks (default: every mask, largest first): `polygonlabels`,
@@ -485,7 +487,7 @@ impl SegmentationJs {
             polygon,
         };
         let shapes = self.shapes(indices)?;
-        let (w, h) = (self.inner.mask_width(), self.inner.mask_height());
+        let (w, h) = (self.inner.image_width(), self.inner.image_height());
         parse_json(&formats::label_studio(&shapes, w, h, &options).map_err(to_js)?)
     }
 
