@@ -1,17 +1,22 @@
 // Benchmark worker for this package: loads the model on `job.backend`, segments the image
 // `warmup + runs` times and reports the package's own timings (pre-processing, model run,
 // post-processing); with `promptRuns`, also times each prompt on the last segmentation. With
-// `threads` > 1 it runs the threaded build (pkg/threaded/) on a pool of that many workers.
+// `threads` > 1 it runs the threaded build (pkg/threaded/) on a pool of that many workers. Reports
+// the wasm memory's size before the load, after it and after the first segmentation: linear memory
+// only grows, so each is the peak of the wasm heap up to that point (GPU buffers not included).
 import { loadBuild } from "../pkg/threads.js";
 import { fetchBytes, loadImage, serveJob } from "./common.js";
 
 serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup, promptRuns = 0, threads = 1, gemmTile }) => {
   const { glue } = await loadBuild(threads > 1 ? "threaded" : "single", threads);
   const { FastSam } = glue;
+  const { memory } = await glue.default(); // the instance's exports, already initialised
   const [bytes, image] = await Promise.all([fetchBytes(modelUrl), loadImage(imageUrl, size)]);
+  const wasmBytes = { beforeLoad: memory.buffer.byteLength };
   const loadStart = performance.now();
   const model = await FastSam.load(bytes, { backend, gemmTile });
   const loadMs = performance.now() - loadStart;
+  wasmBytes.afterLoad = memory.buffer.byteLength;
   try {
     if (model.backend !== backend) throw new Error(`asked for ${backend}, got ${model.backend}: ${model.fallbackReason}`);
     if (model.threads !== threads) throw new Error(`asked for ${threads} threads, got ${model.threads}`);
@@ -24,7 +29,10 @@ serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup,
         seg?.free();
         const start = performance.now();
         seg = await model.segment(image);
-        firstSegmentMs ??= performance.now() - start;
+        if (firstSegmentMs === undefined) {
+          firstSegmentMs = performance.now() - start;
+          wasmBytes.afterFirstMask = memory.buffer.byteLength;
+        }
         if (i < warmup) continue;
         times.preprocess.push(seg.preprocessMs);
         times.inference.push(seg.inferenceMs);
@@ -38,9 +46,10 @@ serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup,
         dtype: model.dtype,
         width: image.width,
         height: image.height,
-        masks: seg.length,
+        masks: seg?.length ?? 0,
         loadMs,
         firstSegmentMs,
+        wasmBytes,
         times,
         prompts: promptRuns > 0 ? timePrompts(seg, promptRuns) : undefined,
       };

@@ -23,6 +23,8 @@ import type {
   YoloOptions,
 } from "./fastsam_web.js";
 
+export { ERROR_CODES, FastSamError, type FastSamErrorCode } from "./errors.js";
+
 /** Model loading progress, in the shape transformers.js reports it (`file`: the URL or file name).
  *  A URL gives `initiate`, `download` (skipped when cached), `progress`..., `done`; every source
  *  then gives `compiling` (the model is being prepared to run) and `ready`. */
@@ -183,8 +185,8 @@ export interface PromptResult {
 
 /**
  * A FastSAM model running in a dedicated module worker. One instance holds one model at a time;
- * requests run one after another in call order. Errors reject as `Error`s with the same `name`,
- * `code` and `message` as the wasm API's (`FastSamError`).
+ * requests run one after another in call order. Every error rejects as a {@link FastSamError}
+ * (the wasm API's codes, and `NO_MODEL`, `FREED`, `WORKER_CLOSED`, `DOWNLOAD_FAILED` of its own).
  */
 export class FastSamWorker {
   /** Starts the worker. `worker`: a module Worker already running this package's `worker.js`. */

@@ -1,12 +1,13 @@
 // `FastSamWorker`: the FastSAM API with the model in a module Web Worker (worker.js), so the page
 // stays responsive while a model downloads, compiles and runs. Every method returns a Promise;
 // results are plain objects whose pixel buffers were transferred, not copied.
-import { deserializeError } from "./errors.js";
+import { FastSamError, deserializeError } from "./errors.js";
 
 /** @typedef {import("./fastsam_web.js").OverlayOptions} OverlayOptions */
 /** @typedef {import("./fastsam_web.js").PolygonOptions} PolygonOptions */
 
 export { clearModelCache, isModelCached } from "./model-cache.js";
+export { ERROR_CODES, FastSamError } from "./errors.js";
 
 /** The page's URL, against which relative model URLs are resolved before the worker sees them. */
 const baseUrl = () => globalThis.document?.baseURI ?? globalThis.location?.href;
@@ -135,7 +136,7 @@ export class FastSamWorker {
   }
 
   #call(type, args, transfer = [], { onProgress, signal } = {}) {
-    if (this.#closed) return Promise.reject(new Error(this.#closed));
+    if (this.#closed) return Promise.reject(new FastSamError("WORKER_CLOSED", this.#closed));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       try {
@@ -166,7 +167,7 @@ export class FastSamWorker {
   /** Rejects every pending request and every later one with `reason`. */
   #close(reason) {
     this.#closed ??= reason;
-    for (const { reject } of this.#pending.values()) reject(new Error(reason));
+    for (const { reject } of this.#pending.values()) reject(new FastSamError("WORKER_CLOSED", reason));
     this.#pending.clear();
   }
 }
@@ -385,7 +386,7 @@ export class WorkerSegmentation {
   }
 
   #request(type, args) {
-    if (this.#freed) return Promise.reject(new Error("This segmentation was freed"));
+    if (this.#freed) return Promise.reject(new FastSamError("FREED", "This segmentation was freed"));
     return this.#call(type, args);
   }
 }

@@ -1,5 +1,45 @@
-// Errors across the worker boundary. Structured cloning keeps only the built-in error names and
-// drops extra fields, so errors travel as plain objects and become `Error`s again on arrival.
+// The package's one error class, and errors across the worker boundary. Structured cloning keeps
+// only the built-in error names and drops extra fields, so errors travel as plain objects and
+// become `FastSamError`s again on arrival.
+
+/**
+ * Every `code` a `FastSamError` carries. The wasm module raises the first five; the worker client
+ * adds the others.
+ */
+export const ERROR_CODES = Object.freeze([
+  "INVALID_MODEL", // the bytes are no FastSAM (or CLIP) ONNX model this package can run
+  "INVALID_IMAGE", // empty, too large, or pixels that do not match the size
+  "INVALID_PROMPT", // a point, box, mask index or sentence that cannot be used
+  "INVALID_OPTION", // an unknown option, or a value out of its range
+  "INFERENCE_FAILED", // the engine failed while running (e.g. the GPU device was lost)
+  "NO_MODEL", // a FastSamWorker request that needs a model before load() succeeded
+  "FREED", // a request on a segmentation that was freed
+  "WORKER_CLOSED", // the FastSamWorker was terminated, or its worker failed
+  "DOWNLOAD_FAILED", // a model or text-encoder file could not be downloaded
+]);
+
+/**
+ * What this package throws and rejects with: an `Error` named `FastSamError` with a `code` from
+ * {@link ERROR_CODES}. `instanceof FastSamError` holds for every such error, whichever of the
+ * package's wasm builds or workers raised it (they make plain `Error`s with that name and a code).
+ */
+export class FastSamError extends Error {
+  /**
+   * @param {string} code one of {@link ERROR_CODES}
+   * @param {string} message what went wrong and what to do about it
+   * @param {{cause?: unknown}} [options]
+   */
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = "FastSamError";
+    this.code = code;
+  }
+
+  /** True for any `Error` named `FastSamError` that has a string `code`. */
+  static [Symbol.hasInstance](value) {
+    return value instanceof Error && value.name === "FastSamError" && typeof value.code === "string";
+  }
+}
 
 /**
  * A plain, cloneable copy of `error` (`name`, `message`, `code` when present, `stack`).
@@ -14,14 +54,20 @@ export function serializeError(error) {
 }
 
 /**
- * The `Error` that `serializeError` described: same `name`, `message` and `code`.
+ * The error that `serializeError` described: a `FastSamError` when it was one, else an `Error`
+ * with the same `name` (and `code`, if any).
  * @param {{name: string, message: string, code?: string, stack?: string}} plain
  * @returns {Error}
  */
 export function deserializeError(plain) {
-  const error = new Error(plain.message);
-  error.name = plain.name;
-  if (plain.code !== undefined) error.code = plain.code;
+  let error;
+  if (plain.name === "FastSamError" && typeof plain.code === "string") {
+    error = new FastSamError(plain.code, plain.message);
+  } else {
+    error = new Error(plain.message);
+    error.name = plain.name;
+    if (plain.code !== undefined) error.code = plain.code;
+  }
   if (plain.stack) error.stack = plain.stack;
   return error;
 }

@@ -1,5 +1,6 @@
 // Model downloads with progress events, kept in the Cache API so that a reload does not download
 // the same model again. The worker downloads; pages may ask what is cached or clear it.
+import { FastSamError } from "./errors.js";
 
 /** Name of the Cache API cache that models go to unless told otherwise. */
 export const DEFAULT_CACHE = "fastsam-web-models";
@@ -29,10 +30,15 @@ export async function fetchModel(url, { cacheName, signal, onProgress }) {
   onProgress({ status: "download", file });
   const response = await fetch(url, { signal }).catch((error) => {
     if (error?.name === "AbortError") throw error;
-    throw new Error(`Downloading ${url} failed (offline, or a server that refuses cross-origin requests?)`);
+    throw new FastSamError(
+      "DOWNLOAD_FAILED",
+      `Downloading ${url} failed (offline, or a server that refuses cross-origin requests?)`,
+      { cause: error },
+    );
   });
   if (!response.ok) {
-    throw new Error(`Downloading ${url} failed: HTTP ${response.status} ${response.statusText}`.trim());
+    const status = `HTTP ${response.status} ${response.statusText}`.trim();
+    throw new FastSamError("DOWNLOAD_FAILED", `Downloading ${url} failed: ${status}`);
   }
   const bytes = await readWithProgress(response, (loaded, total) =>
     onProgress({

@@ -6,7 +6,7 @@
 // `{id, progress}` messages before the answer of a `load` or `loadTextEncoder`. Buffers in results are transferred.
 // `{type: "cancel", id}` aborts load request `id` at once (it is not queued) if its model is still
 // queued or downloading; a model already compiling finishes loading.
-import { serializeError } from "./errors.js";
+import { FastSamError, serializeError } from "./errors.js";
 import { DEFAULT_CACHE, fetchModel, storeModel } from "./model-cache.js";
 import { checkThreads, chooseBuild, chooseCpuBuild, defaultThreads, loadBuild } from "./threads.js";
 
@@ -40,7 +40,7 @@ self.onmessage = ({ data }) => {
 async function answer({ id, type, args }) {
   try {
     const handler = handlers[type];
-    if (!handler) throw new Error(`Unknown request type "${type}"`);
+    if (!handler) throw new FastSamError("INVALID_OPTION", `Unknown request type "${type}"`);
     const [result, transfer = []] = await handler(args, id);
     self.postMessage({ id, result }, transfer);
   } catch (error) {
@@ -50,7 +50,7 @@ async function answer({ id, type, args }) {
 
 function segmentation(handle) {
   const seg = segmentations.get(handle);
-  if (!seg) throw new Error("This segmentation was freed");
+  if (!seg) throw new FastSamError("FREED", "This segmentation was freed");
   return seg;
 }
 
@@ -105,10 +105,7 @@ function backendOf(model) {
 
 /** A `FastSamError` with code `INVALID_OPTION`, as the wasm module raises for a bad option. */
 function invalidOption(message) {
-  const error = new Error(message);
-  error.name = "FastSamError";
-  error.code = "INVALID_OPTION";
-  return error;
+  return new FastSamError("INVALID_OPTION", message);
 }
 
 /** Rejects a `backend` option the builds do not know, before anything is downloaded. */
@@ -311,7 +308,7 @@ const handlers = {
   async loadTextEncoder({ sources, options }, id) {
     const { signal } = loads.get(id);
     try {
-      if (!model) throw new Error("No model is loaded: call load() first");
+      if (!model) throw new FastSamError("NO_MODEL", "No model is loaded: call load() first");
       const { cache, ...textOptions } = options;
       const cacheName = cache === false ? null : typeof cache === "string" ? cache : DEFAULT_CACHE;
       const onProgress = (info) => self.postMessage({ id, progress: info });
@@ -373,7 +370,7 @@ const handlers = {
   },
 
   async segment({ image, options }) {
-    if (!model) throw new Error("No model is loaded: call load() first");
+    if (!model) throw new FastSamError("NO_MODEL", "No model is loaded: call load() first");
     let seg;
     try {
       seg = await model.segment(image, options);

@@ -26,7 +26,9 @@ const HELP = `Usage: node scripts/bench.mjs [options]   (npm run bench -- [optio
   --images a.jpg,...      images (default ../shared/images/dogs.jpg)
   --runs N                timed runs per CPU row, after the warm-up (default 5)
   --warmup N              untimed runs first (default 1)
-  --gpu-runs N            timed runs per WebGPU row (default 1)
+  --gpu-runs N            timed runs per WebGPU row (default 1); 0: the WebGPU rows of --dtypes
+                          load the model only and the other WebGPU rows are left out (for
+                          software adapters, where a run of the full-size model takes minutes)
   --prompt-runs N         timed runs per prompt (default 20)
   --skip-gpu              leave out the WebGPU rows
   --dtypes a.onnx,b.onnx  the same model stored as fp32, fp16, q8 (tools/convert.py --dtype): each
@@ -105,7 +107,7 @@ function options() {
     ),
     runs: count("runs", smoke ? 1 : 5, 1),
     warmup: count("warmup", smoke ? 0 : 1, 0),
-    gpuRuns: count("gpu-runs", 1, 1),
+    gpuRuns: count("gpu-runs", 1, 0),
     promptRuns: count("prompt-runs", 20, 1),
     gemmTiles: (values["gemm-tiles"] ?? (smoke ? "8x8" : "")).split(",").filter(Boolean),
   };
@@ -227,7 +229,7 @@ function jobsFor({ target, urls }, opts, env) {
       },
     );
   }
-  if (!opts.skipGpu) {
+  if (!opts.skipGpu && gpuRuns > 0) {
     jobs.push(
       inference(`fastsam-web WebGPU (Burn, ${gpu}) inference`, "fastsam-webgpu", { ...fastsam, backend: "webgpu", runs: gpuRuns }, "GPU"),
       inference(`onnxruntime-web WebGPU (${gpu}) inference`, "ort-webgpu", { ...ort, ep: "webgpu", threads: 1, runs: gpuRuns }, "GPU"),
@@ -254,7 +256,8 @@ function dtypeJobs(files, image, opts, env) {
     backends.map(([backend, label, runs]) => ({
       file,
       backend: label,
-      job: { kind: "fastsam", model: url, image, backend, runs, warmup: opts.warmup },
+      job: { kind: "fastsam", model: url, image, backend, runs, warmup: runs > 0 ? opts.warmup : 0 },
+      loadOnly: runs === 0,
     })),
   );
 }
@@ -321,14 +324,15 @@ function dtypeTable(report) {
   return [
     "## Model precision",
     "",
-    `The same model stored with other weights (\`tools/convert.py --dtype\`); both engines compute in f32. First mask: \`FastSam.load\` from the bytes plus the first \`segment()\` (the download itself is not timed). Run: median and min of the model run; ratio: its median over the first file's on the same backend.`,
+    `The same model stored with other weights (\`tools/convert.py --dtype\`); both engines compute in f32. First mask: \`FastSam.load\` from the bytes plus the first \`segment()\` (the download itself is not timed). Run: median and min of the model run; ratio: its median over the first file's on the same backend. Wasm memory: the module's linear memory (it only grows, so this is the peak of the wasm heap) after the load and after the first mask, in a fresh worker that holds the file's bytes besides; GPU buffers are not in it.`,
     "",
-    "| file | dtype | MB (gzip -9) | backend | load ms | first mask ms | run median ms | run min ms | ratio |",
-    "|---|---|---:|---|---:|---:|---:|---:|---:|",
+    "| file | dtype | MB (gzip -9) | backend | load ms | first mask ms | run median ms | run min ms | ratio | wasm memory after load MiB | after first mask MiB |",
+    "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ...report.dtypes.map((d) => {
       const ratio = d.ratio === undefined ? "" : `${d.ratio.toFixed(2)}x`;
       const backend = d.error ? `${d.backend} — FAILED: ${d.error}` : d.backend;
-      return `| ${d.file} | ${d.dtype ?? ""} | ${mb(d.raw)} (${mb(d.gzip9)}) | ${backend} | ${ms(d.loadMs)} | ${ms(d.firstMaskMs)} | ${ms(d.median)} | ${ms(d.min)} | ${ratio} |`;
+      const mem = (bytes) => (Number.isFinite(bytes) ? (bytes / 2 ** 20).toFixed(0) : "—");
+      return `| ${d.file} | ${d.dtype ?? ""} | ${mb(d.raw)} (${mb(d.gzip9)}) | ${backend} | ${ms(d.loadMs)} | ${ms(d.firstMaskMs)} | ${ms(d.median)} | ${ms(d.min)} | ${ratio} | ${mem(d.wasmAfterLoad)} | ${mem(d.wasmAfterFirstMask)} |`;
     }),
     "",
   ];
@@ -430,8 +434,8 @@ async function main() {
     }
     addRatios(rows);
     const dtypeFiles = opts.dtypes.map((file, k) => ({ file, url: urlOf("dtype", k, file) }));
-    for (const { file, backend, job } of dtypeJobs(dtypeFiles, targets[0].urls.image, opts, env)) {
-      const entry = { file: path.basename(file), backend, ...fileSize(file) };
+    for (const { file, backend, job, loadOnly } of dtypeJobs(dtypeFiles, targets[0].urls.image, opts, env)) {
+      const entry = { file: path.basename(file), backend, loadOnly, ...fileSize(file) };
       process.stdout.write(`precision: ${entry.file} on ${backend} ... `);
       try {
         const r = await page.evaluate((j) => globalThis.bench.run(j), job);
@@ -441,8 +445,10 @@ async function main() {
           firstMaskMs: r.loadMs + r.firstSegmentMs,
           median: median(r.times.inference),
           min: Math.min(...r.times.inference),
+          wasmAfterLoad: r.wasmBytes.afterLoad,
+          wasmAfterFirstMask: r.wasmBytes.afterFirstMask,
         });
-        console.log(`load ${ms(entry.loadMs)} ms, first mask ${ms(entry.firstMaskMs)} ms, run ${ms(entry.median)} ms`);
+        console.log(`load ${ms(entry.loadMs)} ms, first mask ${ms(entry.firstMaskMs)} ms, run ${ms(entry.median)} ms, wasm memory ${mib(entry.wasmAfterLoad)} after load`);
       } catch (error) {
         entry.error = error.message.split("\n")[0].replace(/^.*?Error: /, "");
         Object.assign(entry, { loadMs: NaN, firstMaskMs: NaN, median: NaN, min: NaN });
@@ -452,7 +458,7 @@ async function main() {
     }
     for (const d of dtypes) {
       const base = dtypes.find((b) => b.backend === d.backend && !b.error);
-      if (base && !d.error) d.ratio = d.median / base.median;
+      if (base && !d.error && !d.loadOnly) d.ratio = d.median / base.median;
     }
     report = {
       date: new Date().toISOString(),
@@ -482,7 +488,7 @@ async function main() {
 
   const failures = [
     ...rows.filter((r) => !Number.isFinite(r.median) || !Number.isFinite(r.min)).map((r) => `${r.row} (${r.model}): ${r.error ?? "no time"}`),
-    ...dtypes.filter((d) => !Number.isFinite(d.firstMaskMs) || !Number.isFinite(d.median)).map((d) => `precision: ${d.file} on ${d.backend}: ${d.error ?? "no time"}`),
+    ...dtypes.filter((d) => !Number.isFinite(d.loadMs) || (!d.loadOnly && !(Number.isFinite(d.firstMaskMs) && Number.isFinite(d.median)))).map((d) => `precision: ${d.file} on ${d.backend}: ${d.error ?? "no time"}`),
     ...report.pageErrors.map((m) => `page error: ${m}`),
     ...(opts.smoke && !report.page.crossOriginIsolated ? ["the page is not cross-origin isolated"] : []),
     ...(opts.smoke ? report.size.filter((s) => !(s.gzip9 > 0)).map((s) => `size of ${s.file}`) : []),

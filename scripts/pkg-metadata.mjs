@@ -1,6 +1,7 @@
 // Completes the npm package in pkg/ after wasm-pack: copies the worker client (js/) next to the
 // wasm bindings and writes the ES module entry points, types and files list into package.json.
-//   fastsam-web         -> fastsam_web.js (init, FastSam, Segmentation, Mask)
+//   fastsam-web         -> index.js: fastsam_web.js (init, FastSam, Segmentation, Mask) and
+//                          errors.js (FastSamError)
 //   fastsam-web/worker  -> client.js (FastSamWorker, running worker.js in a module Worker, which
 //                          loads one engine: webgpu/, or cpu/ or threaded/ on the CPU)
 //   fastsam-web/webgpu  -> webgpu/fastsam_web_webgpu.js (the WebGPU engine alone)
@@ -45,7 +46,7 @@ const pkg = JSON.parse(readFileSync(path, "utf8"));
 pkg.type = "module";
 pkg.files = [...new Set([...pkg.files, ...copied, ...documents, ...webgpu, ...cpu, ...threaded])].sort();
 pkg.exports = {
-  ".": { types: "./fastsam_web.d.ts", default: "./fastsam_web.js" },
+  ".": { types: "./index.d.ts", default: "./index.js" },
   "./worker": { types: "./client.d.ts", default: "./client.js" },
   "./webgpu": { types: "./webgpu/fastsam_web_webgpu.d.ts", default: "./webgpu/fastsam_web_webgpu.js" },
   "./cpu": { types: "./cpu/fastsam_web_cpu.d.ts", default: "./cpu/fastsam_web_cpu.js" },
@@ -54,6 +55,9 @@ pkg.exports = {
   "./worker.js": "./worker.js",
   "./package.json": "./package.json",
 };
+// Tools that read the older fields get the same entry.
+pkg.main = "index.js";
+pkg.types = "index.d.ts";
 // No repository field until the project has a public one (wasm-pack copies Cargo.toml's).
 delete pkg.repository;
 pkg.sideEffects = [

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test: formatting, clippy (inside the builds: scripts/clippy-in-builds.sh), native Rust (unit,
 # fixture parity, error handling), tract-linalg's wasm kernel tests, the API through JS in headless
-# Chromium, the package and demo end to end, and a smoke run of the benchmark page. Prints each step's time and a table at the end (scripts/steps.sh).
+# Chromium, the package's TypeScript declarations (tsc --strict), the package and demo end to end,
+# and a smoke run of the benchmark page. Prints each step's time and a table at the end
+# (scripts/steps.sh).
 # Run scripts/setup.sh --browser first on a fresh machine. docs/building.md has the quicker loops.
 #
 # The wasm builds here use the `testing` cargo profile (release code, no fat LTO): the same code
@@ -23,6 +25,7 @@ step "native tests (+ clippy: native, every target)" cargo test --features threa
 step "tract-linalg's wasm kernel tests (wasm32-wasip1, Node WASI)" bash vendor/test-linalg.sh
 step "browser tests in headless Chromium (+ clippy: wasm32, both engines)" bash scripts/test-browser.sh
 step "package and demo build, npm run build (+ clippy: wasm32, each engine alone)" npm run build
+step "TypeScript declarations under --strict (tsc -p tests/types)" npx --no-install tsc -p tests/types
 step "end-to-end tests (demo, worker client, threads, README samples in headless Chromium)" bash scripts/test-e2e.sh --no-build
 step "benchmark page smoke run (fixture model, every row once; no timing asserted)" \
   node scripts/bench.mjs --smoke --no-build

@@ -32,6 +32,8 @@ function explain(error) {
       return `the image cannot be segmented (${error.message})`;
     case "INFERENCE_FAILED":
       return `the model failed to run (${error.message})`;
+    case "DOWNLOAD_FAILED":
+      return `the file could not be downloaded (${error.message})`;
     default:
       return error?.name === "AbortError" ? "cancelled" : (error?.message ?? String(error));
   }

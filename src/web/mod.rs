@@ -85,7 +85,11 @@ const TS_TYPES: &'static str = r#"
 export type FastSamErrorCode =
   | "INVALID_MODEL" | "INVALID_IMAGE" | "INVALID_PROMPT" | "INVALID_OPTION" | "INFERENCE_FAILED";
 
-/** Every error thrown or rejected by this package is an `Error` with `name === "FastSamError"`. */
+/**
+ * Every error this module throws or rejects with is an `Error` with `name === "FastSamError"` and a
+ * `code`; `instanceof FastSamError` (the class `fastsam-web` and `fastsam-web/worker` export) holds
+ * for each.
+ */
 export interface FastSamError extends Error {
   name: "FastSamError";
   code: FastSamErrorCode;

@@ -40,7 +40,15 @@ describe("FastSamWorker from plain ES modules", () => {
       window.catching = (promise) =>
         promise.then(
           (value) => ({ value }),
-          (e) => ({ error: { name: e.name, code: e.code, message: e.message, isError: e instanceof Error } }),
+          (e) => ({
+            error: {
+              name: e.name,
+              code: e.code,
+              message: e.message,
+              isError: e instanceof Error,
+              isFastSamError: e instanceof window.fastsam.FastSamError,
+            },
+          }),
         );
     });
   });
@@ -116,6 +124,7 @@ describe("FastSamWorker from plain ES modules", () => {
     });
     for (const { error } of [bad, notOnnx]) {
       assert.equal(error.isError, true);
+      assert.equal(error.isFastSamError, true);
       assert.equal(error.name, "FastSamError");
       assert.equal(error.code, "INVALID_MODEL");
       assert.ok(error.message.length > 20);
@@ -275,16 +284,27 @@ describe("FastSamWorker from plain ES modules", () => {
         image: await catching(worker.segment({ data: new Uint8Array(10), width: 5, height: 5 })),
         // Refused by the worker before any download (no build knows this backend).
         backend: await catching(worker.load("fixtures/no-such-model.onnx", { backend: "gpu" })),
+        missing: await catching(worker.load("fixtures/no-such-model.onnx", { backend: "cpu" })),
+        noModel: await (async () => {
+          const fresh = new window.fastsam.FastSamWorker();
+          try {
+            return await catching(fresh.segment(window.picture()));
+          } finally {
+            fresh.terminate();
+          }
+        })(),
         still: (await seg.points([[90, 85]])).masks.length,
+        codes: window.fastsam.ERROR_CODES,
       };
     });
+    const errors = [r.point, r.option, r.image, r.backend, r.missing, r.noModel].map(({ error }) => error);
     assert.deepEqual(
-      [r.point.error.code, r.option.error.code, r.image.error.code, r.backend.error.code],
-      ["INVALID_PROMPT", "INVALID_OPTION", "INVALID_IMAGE", "INVALID_OPTION"],
+      errors.map((e) => e.code),
+      ["INVALID_PROMPT", "INVALID_OPTION", "INVALID_IMAGE", "INVALID_OPTION", "DOWNLOAD_FAILED", "NO_MODEL"],
     );
-    assert.ok(
-      [r.point, r.option, r.image, r.backend].every(({ error }) => error.name === "FastSamError" && error.isError),
-    );
+    assert.ok(errors.every((e) => e.name === "FastSamError" && e.isError && e.isFastSamError));
+    assert.ok(errors.every((e) => r.codes.includes(e.code)));
+    assert.match(r.missing.error.message, /HTTP 404/);
     assert.match(r.point.error.message, /outside/);
     assert.match(r.backend.error.message, /backend "gpu" is unknown/);
     assert.equal(r.still, 1);
@@ -359,11 +379,14 @@ describe("FastSamWorker from plain ES modules", () => {
       };
     });
     assert.match(r.freed.error.message, /freed/);
+    assert.deepEqual([r.freed.error.code, r.freed.error.isFastSamError], ["FREED", true]);
     assert.equal(r.early.error.name, "AbortError");
     assert.equal(r.midway.error.name, "AbortError");
     assert.equal(r.model, 640, "the cancelled load left the model in place");
-    assert.match(r.pending.error.message, /terminated/);
-    assert.match(r.after.error.message, /terminated/);
+    for (const { error } of [r.pending, r.after]) {
+      assert.match(error.message, /terminated/);
+      assert.deepEqual([error.code, error.isFastSamError], ["WORKER_CLOSED", true]);
+    }
   });
 
   it("printed no errors", () => {

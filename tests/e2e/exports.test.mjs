@@ -25,3 +25,29 @@ it("calls into wasm cost microseconds, not the static constructors", async () =>
   seg.free();
   model.free();
 });
+
+it("the main entry exports FastSamError, and every wasm error is one", async () => {
+  const entry = await import(path.join(root, "pkg/index.js"));
+  const { initSync, FastSam, FastSamError, ERROR_CODES } = entry;
+  assert.equal(typeof entry.default, "function", "the default export initialises the module");
+  initSync({ module: readFileSync(path.join(root, "pkg/fastsam_web_bg.wasm")) });
+  const refused = await FastSam.load(new Uint8Array([1, 2, 3]), { backend: "cpu" }).then(
+    () => null,
+    (error) => error,
+  );
+  assert.ok(refused instanceof FastSamError, `${refused}`);
+  assert.ok(refused instanceof Error);
+  assert.equal(refused.code, "INVALID_MODEL");
+  assert.ok(ERROR_CODES.includes(refused.code));
+
+  const own = new FastSamError("NO_MODEL", "No model is loaded");
+  assert.deepEqual([own.name, own.code, own.message, own instanceof Error], ["FastSamError", "NO_MODEL", "No model is loaded", true]);
+  const { serializeError, deserializeError } = await import(path.join(root, "pkg/errors.js"));
+  const back = deserializeError(structuredClone(serializeError(refused)));
+  assert.ok(back instanceof FastSamError);
+  assert.deepEqual([back.code, back.message], [refused.code, refused.message]);
+  const plain = new Error("not ours");
+  assert.ok(!(plain instanceof FastSamError));
+  plain.name = "FastSamError";
+  assert.ok(!(plain instanceof FastSamError), "a FastSamError has a code");
+});

@@ -25,7 +25,7 @@ export function readmePrograms(markdown) {
 const PAGE = `<!doctype html><meta charset="utf-8"><title>readme</title><link rel="icon" href="data:,">
 <script type="importmap">
   { "imports": {
-      "fastsam-web": "/pkg/fastsam_web.js",
+      "fastsam-web": "/pkg/index.js",
       "fastsam-web/worker": "/pkg/client.js",
       "fastsam-web/webgpu": "/pkg/webgpu/fastsam_web_webgpu.js",
       "fastsam-web/cpu": "/pkg/cpu/fastsam_web_cpu.js" } }
