@@ -7,6 +7,8 @@ export type FastSamErrorCode =
   | "INVALID_PROMPT"
   | "INVALID_OPTION"
   | "INFERENCE_FAILED"
+  | "NO_WEBGPU"
+  | "GPU_LOST"
   | "NO_MODEL"
   | "FREED"
   | "WORKER_CLOSED"

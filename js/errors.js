@@ -3,7 +3,7 @@
 // become `FastSamError`s again on arrival.
 
 /**
- * Every `code` a `FastSamError` carries. The wasm module raises the first five; the worker client
+ * Every `code` a `FastSamError` carries. The wasm module raises the first seven; the worker client
  * adds the others.
  */
 export const ERROR_CODES = Object.freeze([
@@ -11,7 +11,9 @@ export const ERROR_CODES = Object.freeze([
   "INVALID_IMAGE", // empty, too large, or pixels that do not match the size
   "INVALID_PROMPT", // a point, box, mask index or sentence that cannot be used
   "INVALID_OPTION", // an unknown option, or a value out of its range
-  "INFERENCE_FAILED", // the engine failed while running (e.g. the GPU device was lost)
+  "INFERENCE_FAILED", // the engine failed while running a model it had accepted
+  "NO_WEBGPU", // WebGPU is unusable here and the call could not go to the CPU
+  "GPU_LOST", // the GPU failed during a run and the model could not move to the CPU
   "NO_MODEL", // a FastSamWorker request that needs a model before load() succeeded
   "FREED", // a request on a segmentation that was freed
   "WORKER_CLOSED", // the FastSamWorker was terminated, or its worker failed

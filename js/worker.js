@@ -147,12 +147,21 @@ async function loadOnCpu(bytes, options, threads, gpuReason) {
 }
 
 /**
- * The WebGPU build's error text without its category prefix and its advice to use a CPU build
- * (this worker does that).
+ * The codes of the WebGPU build's failures that an "auto" model recovers from on a CPU build:
+ * WebGPU unusable at load, or the GPU failing mid-session.
+ */
+const GPU_FAILURES = ["NO_WEBGPU", "GPU_LOST"];
+
+/** True when `error` is a GPU failure a CPU build can take over from. */
+const isGpuFailure = (error) => GPU_FAILURES.includes(error?.code);
+
+/**
+ * The WebGPU build's error text for a fallback reason: without its category prefix and its advice
+ * to use a CPU build (this worker does that).
  */
 function gpuFailure(error) {
   return String(error?.message ?? error)
-    .replace(/^inference failed: /, "")
+    .replace(/^(WebGPU unavailable|GPU failed): /, "")
     .split("; this is fastsam-web's WebGPU build")[0];
 }
 
@@ -175,7 +184,7 @@ async function loadModel(bytes, options, threads = defaultThreads()) {
     const loaded = await glue.FastSam.load(bytes, options);
     return { loaded, info: describeBuild("webgpu", 1, choice.reason), source: auto ? { bytes, options, threads } : null };
   } catch (error) {
-    if (!auto || error?.code !== "INFERENCE_FAILED") throw error;
+    if (!auto || !isGpuFailure(error)) throw error;
     return loadOnCpu(bytes, options, threads, `${gpuFailure(error)}; so on the CPU`);
   }
 }
@@ -185,7 +194,7 @@ async function loadModel(bytes, options, threads = defaultThreads()) {
  * and returns true, or returns false when `error` is no GPU failure of such a model.
  */
 async function moveToCpu(error) {
-  if (!gpuSource || error?.code !== "INFERENCE_FAILED") return false;
+  if (!gpuSource || !isGpuFailure(error)) return false;
   const { bytes, options, threads } = gpuSource;
   let reason = `${gpuFailure(error)}; now on the CPU`;
   let moved;

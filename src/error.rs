@@ -15,6 +15,13 @@ pub enum Error {
     InvalidOption(String),
     /// The inference engine failed while running a model it had accepted.
     Inference(String),
+    /// WebGPU cannot be used here (no adapter, or the device did not start) and the call could not
+    /// go to the CPU: `backend: "webgpu"` was asked for, or the build has no CPU engine.
+    NoWebGpu(String),
+    /// The GPU failed during a run (the device was lost, or a command failed) and the model could
+    /// not move to the CPU: it was not loaded with `backend: "auto"`, or the build has no CPU
+    /// engine.
+    GpuLost(String),
 }
 
 impl Error {
@@ -26,6 +33,8 @@ impl Error {
             Error::InvalidPrompt(_) => "INVALID_PROMPT",
             Error::InvalidOption(_) => "INVALID_OPTION",
             Error::Inference(_) => "INFERENCE_FAILED",
+            Error::NoWebGpu(_) => "NO_WEBGPU",
+            Error::GpuLost(_) => "GPU_LOST",
         }
     }
 
@@ -36,7 +45,9 @@ impl Error {
             | Error::InvalidImage(m)
             | Error::InvalidPrompt(m)
             | Error::InvalidOption(m)
-            | Error::Inference(m) => m,
+            | Error::Inference(m)
+            | Error::NoWebGpu(m)
+            | Error::GpuLost(m) => m,
         }
     }
 }
@@ -49,6 +60,8 @@ impl fmt::Display for Error {
             Error::InvalidPrompt(_) => "invalid prompt",
             Error::InvalidOption(_) => "invalid option",
             Error::Inference(_) => "inference failed",
+            Error::NoWebGpu(_) => "WebGPU unavailable",
+            Error::GpuLost(_) => "GPU failed",
         };
         write!(f, "{kind}: {}", self.message())
     }

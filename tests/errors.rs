@@ -178,3 +178,41 @@ fn bad_prompts_are_refused_and_the_segmentation_still_works() {
 
     assert_eq!(seg.points(&centre, &[1], PointMode::Merged).unwrap(), good);
 }
+
+/// The JavaScript side lists every code Rust raises: the `ERROR_CODES` array and the
+/// `FastSamErrorCode` types of the worker client and of the wasm module's declarations.
+#[test]
+fn every_error_code_is_listed_for_javascript() {
+    let root = manifest_dir();
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap();
+    let lists = [
+        ("js/errors.js", read("js/errors.js")),
+        ("js/errors.d.ts", read("js/errors.d.ts")),
+        ("src/web/mod.rs", read("src/web/mod.rs")),
+    ];
+    let errors = [
+        Error::InvalidModel(String::new()),
+        Error::InvalidImage(String::new()),
+        Error::InvalidPrompt(String::new()),
+        Error::InvalidOption(String::new()),
+        Error::Inference(String::new()),
+        Error::NoWebGpu(String::new()),
+        Error::GpuLost(String::new()),
+    ];
+    for error in errors {
+        // Exhaustive: a new variant fails to compile here until it is listed above.
+        match error {
+            Error::InvalidModel(_)
+            | Error::InvalidImage(_)
+            | Error::InvalidPrompt(_)
+            | Error::InvalidOption(_)
+            | Error::Inference(_)
+            | Error::NoWebGpu(_)
+            | Error::GpuLost(_) => {}
+        }
+        let quoted = format!("\"{}\"", error.code());
+        for (file, text) in &lists {
+            assert!(text.contains(&quoted), "{file} does not list {quoted}");
+        }
+    }
+}

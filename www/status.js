@@ -32,6 +32,10 @@ function explain(error) {
       return `the image cannot be segmented (${error.message})`;
     case "INFERENCE_FAILED":
       return `the model failed to run (${error.message})`;
+    case "NO_WEBGPU":
+      return `WebGPU cannot be used here: choose the CPU backend (${error.message})`;
+    case "GPU_LOST":
+      return `the GPU failed: load the model again, or on the CPU (${error.message})`;
     case "DOWNLOAD_FAILED":
       return `the file could not be downloaded (${error.message})`;
     default:

@@ -74,7 +74,7 @@ pub(super) fn no_cpu_engine(reason: Option<String>) -> Error {
         None => Error::InvalidOption(format!(
             "backend \"cpu\" needs the CPU engine; {NO_CPU_ENGINE}"
         )),
-        Some(why) => Error::Inference(format!(
+        Some(why) => Error::NoWebGpu(format!(
             "WebGPU is not available here ({why}); {NO_CPU_ENGINE}"
         )),
     }
@@ -143,7 +143,7 @@ impl Runner {
                 Err(Fallback::Model(e)) => return Err(e),
                 Err(Fallback::NoGpu(why)) if request == Request::Auto => reason = Some(why),
                 Err(Fallback::NoGpu(why)) => {
-                    return Err(Error::Inference(format!(
+                    return Err(Error::NoWebGpu(format!(
                         "backend \"webgpu\" is not available: {why}; use backend \"auto\" or \"cpu\""
                     )));
                 }
@@ -353,7 +353,10 @@ impl Runner {
                 Ok(never) => match never {},
             };
         }
-        Err(error)
+        Err(Error::GpuLost(format!(
+            "the GPU failed ({}) and this model was not loaded with backend \"auto\"",
+            error.message()
+        )))
     }
 
     /// The CPU model the runner is on.
@@ -379,7 +382,7 @@ impl Runner {
     #[cfg(feature = "tract")]
     pub fn fall_back(&self, why: &str) -> Result<Rc<FastSam>> {
         let Some(bytes) = self.fallback_bytes.borrow_mut().take() else {
-            return Err(Error::Inference(format!(
+            return Err(Error::GpuLost(format!(
                 "the GPU failed ({why}) and this model was not loaded with backend \"auto\""
             )));
         };
@@ -406,7 +409,7 @@ impl Runner {
     #[cfg(not(feature = "tract"))]
     pub fn fall_back(&self, why: &str) -> Result<std::convert::Infallible> {
         if !self.auto {
-            return Err(Error::Inference(format!(
+            return Err(Error::GpuLost(format!(
                 "the GPU failed ({why}) and this model was not loaded with backend \"auto\""
             )));
         }
@@ -431,7 +434,7 @@ impl NoCpuModel {
 /// The error of a run in the WebGPU build once its GPU failed.
 #[cfg(not(feature = "tract"))]
 fn lost_gpu(why: &str) -> Error {
-    Error::Inference(format!(
+    Error::GpuLost(format!(
         "WebGPU failed during a run ({why}); {NO_CPU_ENGINE}"
     ))
 }

@@ -83,7 +83,8 @@ pub(crate) fn run_static_constructors() {
 const TS_TYPES: &'static str = r#"
 /** Error codes carried by `FastSamError.code`. */
 export type FastSamErrorCode =
-  | "INVALID_MODEL" | "INVALID_IMAGE" | "INVALID_PROMPT" | "INVALID_OPTION" | "INFERENCE_FAILED";
+  | "INVALID_MODEL" | "INVALID_IMAGE" | "INVALID_PROMPT" | "INVALID_OPTION" | "INFERENCE_FAILED"
+  | "NO_WEBGPU" | "GPU_LOST";
 
 /**
  * Every error this module throws or rejects with is an `Error` with `name === "FastSamError"` and a

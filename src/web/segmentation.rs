@@ -25,7 +25,9 @@ pub struct Timings {
 }
 
 /// Every instance FastSAM found in one image. Prompts select among them without re-running the
-/// model. free() releases the masks' memory.
+/// model. free() releases the masks' memory once every `Mask` taken from it is freed too: a Mask
+/// of an instance (from `everything()`, `mask(i)`, a click or a box) shares it. Free the masks
+/// you keep, or use `using` declarations.
 #[wasm_bindgen(js_name = Segmentation)]
 pub struct SegmentationJs {
     inner: Rc<Segmentation>,
@@ -531,7 +533,9 @@ enum Source {
     },
 }
 
-/// One mask: its bitmap, box, score and area.
+/// One mask: its bitmap, box, score and area. A mask of an instance shares its segmentation's
+/// memory, which stays allocated until both are freed; a merged point mask or `edges()` owns its
+/// own.
 #[wasm_bindgen(js_name = Mask)]
 pub struct MaskJs {
     source: Source,

@@ -117,7 +117,7 @@ impl TextRunner {
                 Ok(Err(model_error)) => return Err(model_error),
                 Err(why) if request == Request::Auto => reason = Some(why),
                 Err(why) => {
-                    return Err(Error::Inference(format!(
+                    return Err(Error::NoWebGpu(format!(
                         "backend \"webgpu\" is not available: {why}; use backend \"auto\" or \"cpu\""
                     )));
                 }
@@ -230,7 +230,7 @@ impl TextRunner {
     /// The WebGPU build has no CPU encoders to move to: the error says where they are.
     #[cfg(not(feature = "tract"))]
     fn fall_back(&self, error: &Error) -> Result<Rc<dyn ClipEngine>> {
-        Err(Error::Inference(format!(
+        Err(Error::GpuLost(format!(
             "WebGPU failed during a text prompt ({error}); {}",
             super::backend::NO_CPU_ENGINE
         )))

@@ -146,7 +146,7 @@ describe("backend choice", () => {
 
   it("an explicit webgpu backend without an adapter rejects with a reason", async () => {
     const result = await inBrowser(server, { webgpu: false }, { backend: "webgpu" });
-    assert.equal(result.error?.code, "INFERENCE_FAILED");
+    assert.equal(result.error?.code, "NO_WEBGPU");
     assert.match(result.error.message, /"webgpu" is not available: .*no adapter/);
   });
 
@@ -163,7 +163,7 @@ describe("backend choice", () => {
       );
       assert.ok(auto.areas.length > 0, "masks found");
       const gpu = await page.evaluate(() => window.deviceFails({ backend: "webgpu" }));
-      assert.equal(gpu.error?.code, "INFERENCE_FAILED", JSON.stringify(gpu));
+      assert.equal(gpu.error?.code, "NO_WEBGPU", JSON.stringify(gpu));
       assert.match(gpu.error.message, /"webgpu" is not available: .*device: simulated device failure; use backend/);
       assert.doesNotMatch(gpu.error.message, /\n/);
     });

@@ -262,7 +262,7 @@ async fn a_gpu_failure_moves_an_auto_model_to_the_cpu() {
     let err = strict.simulate_gpu_failure("device lost (test)".into());
     assert_error(
         err.err().unwrap(),
-        "INFERENCE_FAILED",
+        "GPU_LOST",
         "not loaded with backend \"auto\"",
     );
     assert_eq!(strict.backend(), "webgpu");
