@@ -321,6 +321,7 @@ const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 function dtypeTable(report) {
   if (!report.dtypes?.length) return [];
   const mb = (bytes) => (bytes / 1e6).toFixed(2);
+  const mem = (bytes) => (Number.isFinite(bytes) ? (bytes / 2 ** 20).toFixed(0) : "—");
   return [
     "## Model precision",
     "",
@@ -331,7 +332,6 @@ function dtypeTable(report) {
     ...report.dtypes.map((d) => {
       const ratio = d.ratio === undefined ? "" : `${d.ratio.toFixed(2)}x`;
       const backend = d.error ? `${d.backend} — FAILED: ${d.error}` : d.backend;
-      const mem = (bytes) => (Number.isFinite(bytes) ? (bytes / 2 ** 20).toFixed(0) : "—");
       return `| ${d.file} | ${d.dtype ?? ""} | ${mb(d.raw)} (${mb(d.gzip9)}) | ${backend} | ${ms(d.loadMs)} | ${ms(d.firstMaskMs)} | ${ms(d.median)} | ${ms(d.min)} | ${ratio} | ${mem(d.wasmAfterLoad)} | ${mem(d.wasmAfterFirstMask)} |`;
     }),
     "",

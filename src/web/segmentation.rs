@@ -402,7 +402,7 @@ impl SegmentationJs {
             category: own.category.unwrap_or(d.category),
         };
         let shapes = self.shapes(indices)?;
-        let (w, h) = (self.inner.image_width(), self.inner.image_height());
+        let (w, h) = (self.width(), self.height());
         parse_json(&formats::coco(&shapes, w, h, &options).map_err(to_js)?)
     }
 
@@ -421,7 +421,7 @@ impl SegmentationJs {
         let (polygon, own): (_, convert::YoloOptionsJs) =
             convert::export_options(options, "YOLO options")?;
         let shapes = self.shapes(indices)?;
-        let (w, h) = (self.inner.image_width(), self.inner.image_height());
+        let (w, h) = (self.width(), self.height());
         formats::yolo(&shapes, w, h, own.class_id.unwrap_or(0), &polygon).map_err(to_js)
     }
 
@@ -443,7 +443,7 @@ impl SegmentationJs {
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| OverlayStyle::default().colors);
         let shapes = self.shapes(indices)?;
-        let (w, h) = (self.inner.image_width(), self.inner.image_height());
+        let (w, h) = (self.width(), self.height());
         formats::svg(&shapes, w, h, &polygon, &colors).map_err(to_js)
     }
 
@@ -462,7 +462,7 @@ impl SegmentationJs {
         let (polygon, _): (_, convert::NoOptionsJs) =
             convert::export_options(options, "GeoJSON options")?;
         let shapes = self.shapes(indices)?;
-        let (w, h) = (self.inner.image_width(), self.inner.image_height());
+        let (w, h) = (self.width(), self.height());
         parse_json(&formats::geojson(&shapes, w, h, &polygon).map_err(to_js)?)
     }
 
@@ -489,7 +489,7 @@ impl SegmentationJs {
             polygon,
         };
         let shapes = self.shapes(indices)?;
-        let (w, h) = (self.inner.image_width(), self.inner.image_height());
+        let (w, h) = (self.width(), self.height());
         parse_json(&formats::label_studio(&shapes, w, h, &options).map_err(to_js)?)
     }
 
