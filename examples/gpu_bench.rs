@@ -21,111 +21,15 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::gpu_check::{check_against_cpu, check_assembly};
 use common::time_ms;
+use fastsam_web::engine::Engine;
 use fastsam_web::engine::burn::BurnEngine;
-use fastsam_web::engine::{Engine, RawOutputs};
 use fastsam_web::pipeline::{Letterbox, postprocess};
-use fastsam_web::{FastSam, ImageView, PixelFormat, SegmentOptions, Segmentation};
-
-/// Bounds of `--check`, those of the native Burn-vs-tract tests on full-size models
-/// (`examples/parity.rs`): boxes relative to the input size, the rest absolute.
-const BOX_REL: f32 = 5e-5;
-const SCORE_ABS: f32 = 1e-4;
-const FEATURE_ABS: f32 = 2e-3;
-const MASK_IOU: f64 = 0.99;
-const BOX_IOU: f64 = 0.99;
-
-/// Largest absolute difference of two equally long slices.
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-/// Compares GPU outputs with the CPU backend's; returns whether every bound holds.
-fn check(
-    label: &str,
-    gpu: &RawOutputs,
-    cpu: &RawOutputs,
-    input_size: u32,
-    masks: (&Segmentation, &Segmentation),
-) -> bool {
-    let a = gpu.anchors;
-    let rows = |r: &RawOutputs, from: usize, to: usize| r.predictions[from * a..to * a].to_vec();
-    let boxes = max_diff(&rows(gpu, 0, 4), &rows(cpu, 0, 4)) / input_size as f32;
-    let scores = max_diff(&rows(gpu, 4, 5), &rows(cpu, 4, 5));
-    let coefficients = max_diff(&rows(gpu, 5, gpu.channels), &rows(cpu, 5, cpu.channels));
-    let prototypes = max_diff(&gpu.prototypes, &cpu.prototypes);
-    // Detections pair up by score and box, as in examples/parity.rs: near-equal scores may
-    // swap places between two runtimes, so index order is not compared.
-    let (g, c) = masks;
-    let detections = |s: &Segmentation| -> Vec<([f32; 4], f32)> {
-        s.instances().iter().map(|i| (i.bbox, i.score)).collect()
-    };
-    let (matches, worst_box) = common::match_detections(&detections(g), &detections(c), SCORE_ABS);
-    let unmatched = matches.iter().filter(|m| m.is_none()).count();
-    let pairs: Vec<(f64, u64, u64, f32)> = matches
-        .iter()
-        .zip(c.instances())
-        .filter_map(|(m, theirs)| {
-            m.map(|i| {
-                let ours = &g.instances()[i];
-                let iou = ours.mask.iou(&theirs.mask);
-                (iou, ours.mask.area(), theirs.mask.area(), theirs.score)
-            })
-        })
-        .collect();
-    let min_iou = pairs.iter().map(|p| p.0).fold(1.0, f64::min);
-    for (iou, ours, theirs, score) in pairs.iter().filter(|p| p.0 < MASK_IOU) {
-        println!(
-            "|   | mask below the IoU bound: IoU {iou:.5}, {ours} vs {theirs} pixels, score {score:.4} | | |"
-        );
-    }
-    let ok = boxes <= BOX_REL
-        && scores <= SCORE_ABS
-        && coefficients <= FEATURE_ABS
-        && prototypes <= FEATURE_ABS
-        && g.len() == c.len()
-        && unmatched == 0
-        && worst_box >= BOX_IOU
-        && min_iou >= MASK_IOU;
-    println!(
-        "| {label} | GPU vs Burn CPU backend: boxes {boxes:.1e} of input, scores {scores:.1e}, coefficients {coefficients:.1e}, prototypes {prototypes:.1e}; {} vs {} detections, {unmatched} unmatched, worst box IoU {worst_box:.5}, worst mask IoU {min_iou:.5} | {} | |",
-        g.len(),
-        c.len(),
-        if ok { "ok" } else { "FAILED" }
-    );
-    ok
-}
+use fastsam_web::{FastSam, ImageView, PixelFormat, SegmentOptions};
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-/// Compares masks assembled on the GPU with the CPU assembly of the same outputs (same detections
-/// in the same order); returns whether every mask IoU holds the bound.
-fn check_assembly(label: &str, gpu: &Segmentation, cpu: &Segmentation) -> bool {
-    let same = gpu.len() == cpu.len()
-        && gpu
-            .instances()
-            .iter()
-            .zip(cpu.instances())
-            .all(|(g, c)| g.anchor == c.anchor && g.bbox == c.bbox);
-    let (mut worst, mut differing) = (1f64, 0u64);
-    for (g, c) in gpu.instances().iter().zip(cpu.instances()) {
-        worst = worst.min(g.mask.iou(&c.mask));
-        differing += g.mask.area() + c.mask.area() - 2 * g.mask.intersection(&c.mask);
-    }
-    let ok = same && worst >= MASK_IOU;
-    println!(
-        "| {label} | masks assembled on the GPU vs on the CPU: {} vs {} detections, worst mask IoU {worst:.5}, {differing} pixels differ | {} | |",
-        gpu.len(),
-        cpu.len(),
-        if ok { "ok" } else { "FAILED" }
-    );
-    ok
 }
 
 fn main() {
@@ -230,7 +134,7 @@ fn main() {
                 postprocess(&raw, &lb, &options),
                 postprocess(&reference, &lb, &options),
             );
-            all_ok &= check(&label, &raw, &reference, size, (&segs.0, &segs.1));
+            all_ok &= check_against_cpu(&label, &raw, &reference, size, (&segs.0, &segs.1));
         }
     }
     if !all_ok {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there:
 # the wasm32 Rust target, the pinned nightly for the threaded build, wasm-pack and the matching wasm-bindgen CLI, npm packages, and (with
-# --browser) Debian's Chromium and ChromeDriver for the headless browser tests.
+# --browser) Debian's Chromium and ChromeDriver for the headless browser tests and Mesa's lavapipe
+# (a Vulkan driver on the CPU) for the native wgpu test of the Burn port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,6 +66,17 @@ if [ "$browser" = 1 ] && { ! command -v chromium >/dev/null || ! command -v chro
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
   }
   step "set-up: chromium and chromium-driver (apt)" install_chromium
+fi
+
+if [ "$browser" = 1 ] && ! ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1; then
+  say "installing Debian's mesa-vulkan-drivers (lavapipe)"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  install_lavapipe() {
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends mesa-vulkan-drivers >/dev/null
+  }
+  step "set-up: mesa-vulkan-drivers (apt)" install_lavapipe
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

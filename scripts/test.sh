@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: formatting, clippy (inside the builds: scripts/clippy-in-builds.sh), native Rust (unit,
-# fixture parity, error handling), tract-linalg's wasm kernel tests, the API through JS in headless
-# Chromium, the package's TypeScript declarations (tsc --strict), the package and demo end to end,
+# fixture parity, error handling), the Burn port on native wgpu (lavapipe), tract-linalg's wasm kernel
+# tests, the API through JS in headless Chromium, the package's TypeScript declarations (tsc --strict), the package and demo end to end,
 # and a smoke run of the benchmark page. Prints each step's time and a table at the end
 # (scripts/steps.sh).
 # Run scripts/setup.sh --browser first on a fresh machine. docs/building.md has the quicker loops.
@@ -22,6 +22,8 @@ step "wasm builds share their dependencies (scripts/check-feature-sets.mjs)" nod
 # Clippy lints this crate inside the builds below (the configurations of scripts/lint.sh).
 source scripts/clippy-in-builds.sh
 step "native tests (+ clippy: native, every target)" cargo test --features threads
+step "Burn port on native wgpu vs Burn's CPU backend (lavapipe: Vulkan on the CPU)" \
+  env FASTSAM_REQUIRE_VULKAN=1 cargo test --no-default-features --features native-wgpu --test burn_wgpu
 step "tract-linalg's wasm kernel tests (wasm32-wasip1, Node WASI)" bash vendor/test-linalg.sh
 step "browser tests in headless Chromium (+ clippy: wasm32, both engines)" bash scripts/test-browser.sh
 step "package and demo build, npm run build (+ clippy: wasm32, each engine alone)" npm run build

@@ -63,13 +63,14 @@ impl C2f {
         self.cv2.out_channels()
     }
 
-    /// `cv2(cat(a, b, m1(b), m2(m1(b)), ...))` where `(a, b) = chunk(cv1(x), 2)`.
+    /// `cv2(cat(a, b, m1(b), m2(m1(b)), ...))` where `(a, b) = chunk(cv1(x), 2)`, along the channels
+    /// of NHWC activations (the halves are slices of `cv1`'s output, not copies).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let mut parts = self.cv1.forward(x).chunk(2, 1);
+        let mut parts = self.cv1.forward(x).chunk(2, 3);
         for bottleneck in &self.m {
             let last = parts.last().expect("two halves").clone();
             parts.push(bottleneck.forward(last));
         }
-        self.cv2.forward(Tensor::cat(parts, 1))
+        self.cv2.forward(Tensor::cat(parts, 3))
     }
 }

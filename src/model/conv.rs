@@ -1,41 +1,42 @@
 //! ultralytics `Conv`: a 2-D convolution (BatchNorm already fused into its weights by the ONNX
 //! exporter) followed by SiLU; and the plain `nn.Conv2d` the heads end with.
 
-use burn_tensor::activation::silu;
-use burn_tensor::module::conv2d;
-use burn_tensor::ops::ConvOptions;
-use burn_tensor::{Device, Tensor, TensorData};
+use burn_tensor::{Device, Tensor};
 
+use super::kernels::{self, Activation, PackedConv};
 use super::weights::Weights;
 use crate::error::{Error, Result};
 
-/// A convolution with bias, optionally followed by SiLU.
+/// A convolution with bias, optionally followed by SiLU, on NHWC activations.
 #[derive(Debug, Clone)]
 pub struct Conv {
-    weight: Tensor<4>,
-    bias: Tensor<1>,
-    options: ConvOptions<2>,
-    activation: bool,
-    out_channels: usize,
+    packed: PackedConv,
+    activation: Activation,
 }
 
 impl Conv {
     /// `Conv` at `{prefix}.conv.{weight,bias}` with SiLU; kernel size from the weight, padding
     /// `k / 2` ("same" for odd kernels).
     pub fn load(weights: &Weights, prefix: &str, stride: usize, device: &Device) -> Result<Self> {
-        Self::build(weights, &format!("{prefix}.conv"), stride, true, device)
+        Self::build(
+            weights,
+            &format!("{prefix}.conv"),
+            stride,
+            Activation::Silu,
+            device,
+        )
     }
 
     /// A plain `nn.Conv2d` at `{prefix}.{weight,bias}` (no activation).
     pub fn load_plain(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
-        Self::build(weights, prefix, 1, false, device)
+        Self::build(weights, prefix, 1, Activation::None, device)
     }
 
     fn build(
         weights: &Weights,
         prefix: &str,
         stride: usize,
-        activation: bool,
+        activation: Activation,
         device: &Device,
     ) -> Result<Self> {
         let name = format!("{prefix}.weight");
@@ -52,33 +53,20 @@ impl Conv {
             )));
         }
         let b = weights.get(&format!("{prefix}.bias"), Some(&[out_channels]))?;
+        let shape = [out_channels, in_channels, kh, kw];
         Ok(Self {
-            weight: tensor(&w.values, [out_channels, in_channels, kh, kw], device),
-            bias: tensor(&b.values, [out_channels], device),
-            options: ConvOptions::new([stride, stride], [kh / 2, kh / 2], [1, 1], 1),
+            packed: PackedConv::pack(&w.values, shape, &b.values, stride, device),
             activation,
-            out_channels,
         })
     }
 
     /// Output channels.
     pub fn out_channels(&self) -> usize {
-        self.out_channels
+        self.packed.out_channels()
     }
 
-    /// Convolution (+ SiLU).
+    /// Convolution (+ SiLU), NHWC in and out.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = conv2d(
-            x,
-            self.weight.clone(),
-            Some(self.bias.clone()),
-            self.options.clone(),
-        );
-        if self.activation { silu(y) } else { y }
+        kernels::conv(x, &self.packed, self.activation)
     }
-}
-
-/// A float tensor of `shape` from row-major `values` on `device`.
-pub fn tensor<const D: usize>(values: &[f32], shape: [usize; D], device: &Device) -> Tensor<D> {
-    Tensor::from_data(TensorData::new(values.to_vec(), shape), device)
 }

@@ -1,14 +1,14 @@
 //! The `Segment` head: per level a box branch (`cv2`, DFL distributions), a score branch (`cv3`)
 //! and a mask-coefficient branch (`cv4`), plus `Proto`, the prototype-mask generator. Its output is
 //! exactly the ONNX export's: `output0` `[1, 4 + 1 + 32, anchors]` (box centre/size in input pixels,
-//! score, coefficients) and `output1` `[1, 32, S/4, S/4]`.
+//! score, coefficients) and `output1` `[1, 32, S/4, S/4]`. Inside, it works on NHWC activations
+//! and anchor-major rows (`[1, anchors, values]`) and turns to the export's layouts at the end.
 
 use burn_tensor::activation::{sigmoid, softmax};
-use burn_tensor::module::conv_transpose2d;
-use burn_tensor::ops::ConvTransposeOptions;
 use burn_tensor::{Device, Tensor};
 
-use super::conv::{Conv, tensor};
+use super::conv::Conv;
+use super::kernels::{conv_transpose_2x2, tensor};
 use super::weights::Weights;
 use crate::error::{Error, Result};
 
@@ -34,11 +34,11 @@ impl Branch {
         })
     }
 
-    /// Runs the branch and flattens the spatial dims: `[1, C, H, W] -> [1, C', H * W]`.
+    /// Runs the branch and flattens the spatial dims: `[1, H, W, C] -> [1, H * W, C']`.
     fn forward(&self, x: Tensor<4>) -> Tensor<3> {
         let y = self.out.forward(self.second.forward(self.first.forward(x)));
-        let [b, c, h, w] = y.dims();
-        y.reshape([b, c, h * w])
+        let [b, h, w, c] = y.dims();
+        y.reshape([b, h * w, c])
     }
 }
 
@@ -73,13 +73,12 @@ impl Proto {
         })
     }
 
-    /// Prototype masks at twice the resolution of `x` (the P3 features).
+    /// Prototype masks at twice the resolution of `x` (the P3 features), NHWC.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let up = conv_transpose2d(
+        let up = conv_transpose_2x2(
             self.cv1.forward(x),
-            self.upsample_weight.clone(),
-            Some(self.upsample_bias.clone()),
-            ConvTransposeOptions::new([2, 2], [0, 0], [0, 0], [1, 1], 1),
+            &self.upsample_weight,
+            &self.upsample_bias,
         );
         self.cv3.forward(self.cv2.forward(up))
     }
@@ -92,7 +91,7 @@ pub struct SegmentHead {
     scores: Vec<Branch>,
     coefficients: Vec<Branch>,
     proto: Proto,
-    /// The DFL convolution's weights, `[1, 1, 16, 1]`: the bin values a box side's expectation
+    /// The DFL convolution's weights, `[1, 1, 1, 16]`: the bin values a box side's expectation
     /// is taken over (0..16 in a float export; whatever a quantized file stores).
     bins: Tensor<4>,
 }
@@ -117,7 +116,7 @@ impl SegmentHead {
             scores: branches("cv3")?,
             coefficients: branches("cv4")?,
             proto: Proto::load(weights, &format!("{prefix}.proto"), device)?,
-            bins: tensor(&bins, [1, 1, REG_MAX, 1], device),
+            bins: tensor(&bins, [1, 1, 1, REG_MAX], device),
         };
         let classes = weights
             .shape(&format!("{prefix}.cv3.0.2.weight"))
@@ -130,13 +129,13 @@ impl SegmentHead {
         Ok(head)
     }
 
-    /// `(output0, output1)` for the three feature levels.
+    /// `(output0, output1)` for the three NHWC feature levels.
     pub fn forward(&self, features: [Tensor<4>; 3]) -> (Tensor<3>, Tensor<4>) {
         let device = features[0].device();
         let sizes: Vec<[usize; 2]> = features
             .iter()
             .map(|f| {
-                let [_, _, h, w] = f.dims();
+                let [_, h, w, _] = f.dims();
                 [h, w]
             })
             .collect();
@@ -149,55 +148,52 @@ impl SegmentHead {
             scores.push(self.scores[i].forward(x.clone()));
             coefficients.push(self.coefficients[i].forward(x));
         }
-        let boxes = Tensor::cat(boxes, 2);
-        let anchors = boxes.dims()[2];
+        let boxes = Tensor::cat(boxes, 1);
+        let anchors = boxes.dims()[1];
         let (points, strides) = anchor_grid(&sizes, &device);
         let distances = dfl(boxes, self.bins.clone());
-        let near = points.clone() - distances.clone().narrow(1, 0, 2);
-        let far = points + distances.narrow(1, 2, 2);
+        let near = points.clone() - distances.clone().narrow(2, 0, 2);
+        let far = points + distances.narrow(2, 2, 2);
         let centre = (near.clone() + far.clone()) / 2.0;
         let size = far - near;
-        let decoded = Tensor::cat(vec![centre, size], 1) * strides;
-        let output0 = Tensor::cat(
+        let decoded = Tensor::cat(vec![centre, size], 2) * strides;
+        let rows = Tensor::cat(
             vec![
                 decoded,
-                sigmoid(Tensor::cat(scores, 2)),
-                Tensor::cat(coefficients, 2),
+                sigmoid(Tensor::cat(scores, 1)),
+                Tensor::cat(coefficients, 1),
             ],
-            1,
+            2,
         );
-        debug_assert_eq!(output0.dims()[2], anchors);
-        (output0, protos)
+        debug_assert_eq!(rows.dims()[1], anchors);
+        (rows.swap_dims(1, 2), protos.permute([0, 3, 1, 2]))
     }
 }
 
-/// Distribution focal loss decoding: `[1, 4 * 16, A]` bin logits to `[1, 4, A]` distances
-/// (the expectation of each side's softmax over the `[1, 1, 16, 1]` bin values).
+/// Distribution focal loss decoding: `[1, A, 4 * 16]` bin logits to `[1, A, 4]` distances
+/// (the expectation of each side's softmax over the `[1, 1, 1, 16]` bin values).
 fn dfl(boxes: Tensor<3>, bins: Tensor<4>) -> Tensor<3> {
-    let [b, _, a] = boxes.dims();
-    let probabilities = softmax(boxes.reshape([b, 4, REG_MAX, a]), 2);
-    (probabilities * bins).sum_dim(2).reshape([b, 4, a])
+    let [b, a, _] = boxes.dims();
+    let probabilities = softmax(boxes.reshape([b, a, 4, REG_MAX]), 3);
+    (probabilities * bins).sum_dim(3).reshape([b, a, 4])
 }
 
-/// Anchor centres (`[1, 2, A]`, in feature cells, +0.5) and their strides (`[1, 1, A]`), level by
-/// level, row-major within a level (ultralytics `make_anchors`).
+/// Anchor centres (`[1, A, 2]`, x then y, in feature cells, +0.5) and their strides (`[1, A, 1]`),
+/// level by level, row-major within a level (ultralytics `make_anchors`).
 fn anchor_grid(sizes: &[[usize; 2]], device: &Device) -> (Tensor<3>, Tensor<3>) {
     let total: usize = sizes.iter().map(|[h, w]| h * w).sum();
-    let mut xs = Vec::with_capacity(total);
-    let mut ys = Vec::with_capacity(total);
+    let mut points = Vec::with_capacity(2 * total);
     let mut strides = Vec::with_capacity(total);
     for (&[h, w], stride) in sizes.iter().zip(STRIDES) {
         for y in 0..h {
             for x in 0..w {
-                xs.push(x as f32 + 0.5);
-                ys.push(y as f32 + 0.5);
+                points.extend([x as f32 + 0.5, y as f32 + 0.5]);
                 strides.push(stride as f32);
             }
         }
     }
-    xs.extend(ys);
     (
-        tensor(&xs, [1, 2, total], device),
-        tensor(&strides, [1, 1, total], device),
+        tensor(&points, [1, total, 2], device),
+        tensor(&strides, [1, total, 1], device),
     )
 }

@@ -2,7 +2,8 @@
 //!
 //! One file per block family, each block loading its weights by PyTorch name from the same ONNX
 //! file the CPU engine runs: [`conv`] (Conv+BN+SiLU), [`c2f`] (Bottleneck, C2f), [`sppf`],
-//! [`head`] (Detect + Proto = Segment), wired together in [`network`].
+//! [`head`] (Detect + Proto = Segment), wired together in [`network`]. Every layer's kernel is
+//! called through [`kernels`], which also fixes the one layout the network runs in (NHWC).
 
 #[cfg(feature = "burn")]
 pub mod c2f;
@@ -12,6 +13,8 @@ pub mod clip;
 pub mod conv;
 #[cfg(feature = "burn")]
 pub mod head;
+#[cfg(feature = "burn")]
+pub mod kernels;
 #[cfg(feature = "burn")]
 pub mod network;
 #[cfg(feature = "burn")]

@@ -4,13 +4,12 @@
 //! The scale (n/s/m/l/x: FastSAM-s is YOLOv8s-seg, FastSAM-x is YOLOv8x-seg) is not configured:
 //! channel counts come from the weight shapes and block depths from the weight names.
 
-use burn_tensor::module::interpolate;
-use burn_tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn_tensor::{Device, Tensor};
 
 use super::c2f::C2f;
 use super::conv::Conv;
 use super::head::SegmentHead;
+use super::kernels::upsample_nearest_2x as upsample2;
 use super::sppf::Sppf;
 use super::weights::Weights;
 use crate::error::Result;
@@ -76,8 +75,11 @@ impl FastSamNet {
         }
     }
 
-    /// `[1, 3, S, S]` RGB in 0..1 to `(output0 [1, 37, A], output1 [1, 32, S/4, S/4])`.
+    /// `[1, 3, S, S]` RGB in 0..1 to `(output0 [1, 37, A], output1 [1, 32, S/4, S/4])`, the
+    /// ONNX export's layouts; every layer in between runs on NHWC activations
+    /// ([`super::kernels`]).
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<3>, Tensor<4>) {
+        let x = x.permute([0, 2, 3, 1]);
         let x = self.down1.forward(self.stem.forward(x));
         let x = self.stage1.forward(x);
         let p3 = self.stage2.forward(self.down2.forward(x));
@@ -88,27 +90,18 @@ impl FastSamNet {
 
         let t4 = self
             .top_down1
-            .forward(Tensor::cat(vec![upsample2(p5.clone()), p4], 1));
+            .forward(Tensor::cat(vec![upsample2(p5.clone()), p4], 3));
         let out3 = self
             .top_down2
-            .forward(Tensor::cat(vec![upsample2(t4.clone()), p3], 1));
+            .forward(Tensor::cat(vec![upsample2(t4.clone()), p3], 3));
         let out4 = self.pan1.forward(Tensor::cat(
             vec![self.bottom_up1.forward(out3.clone()), t4],
-            1,
+            3,
         ));
         let out5 = self.pan2.forward(Tensor::cat(
             vec![self.bottom_up2.forward(out4.clone()), p5],
-            1,
+            3,
         ));
         self.head.forward([out3, out4, out5])
     }
-}
-
-/// Nearest-neighbour 2x upsampling (`nn.Upsample(scale_factor=2, mode="nearest")`).
-fn upsample2(x: Tensor<4>) -> Tensor<4> {
-    let [_, _, h, w] = x.dims();
-    interpolate(
-        x,
-        InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * h, 2 * w]),
-    )
 }

@@ -1,10 +1,9 @@
 //! ultralytics `SPPF`: spatial pyramid pooling, fast (three chained 5x5 max-pools).
 
-use burn_tensor::module::max_pool2d;
-use burn_tensor::ops::MaxPoolOptions;
 use burn_tensor::{Device, Tensor};
 
 use super::conv::Conv;
+use super::kernels::max_pool_same;
 use super::weights::Weights;
 use crate::error::Result;
 
@@ -29,15 +28,12 @@ impl Sppf {
         self.cv2.out_channels()
     }
 
-    /// Pyramid of max-pools over `cv1(x)`.
+    /// Pyramid of max-pools over `cv1(x)` (NHWC).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let pool = MaxPoolOptions::new([5, 5])
-            .with_stride([1, 1])
-            .with_padding([2, 2]);
         let y0 = self.cv1.forward(x);
-        let y1 = max_pool2d(y0.clone(), pool.clone());
-        let y2 = max_pool2d(y1.clone(), pool.clone());
-        let y3 = max_pool2d(y2.clone(), pool);
-        self.cv2.forward(Tensor::cat(vec![y0, y1, y2, y3], 1))
+        let y1 = max_pool_same(y0.clone(), 5);
+        let y2 = max_pool_same(y1.clone(), 5);
+        let y3 = max_pool_same(y2.clone(), 5);
+        self.cv2.forward(Tensor::cat(vec![y0, y1, y2, y3], 3))
     }
 }

@@ -2,6 +2,7 @@
 //! our results with the references.
 #![allow(dead_code)]
 
+pub mod gpu_check;
 pub mod precision;
 
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use burn_tensor::{Device, Tensor};
 
 use super::linear::Linear;
 use crate::error::Result;
-use crate::model::conv::tensor;
+use crate::model::kernels::tensor;
 use crate::model::weights::Weights;
 
 /// What masked positions get added to their attention scores: large enough that `exp` gives

@@ -4,7 +4,7 @@ use burn_tensor::module::layer_norm;
 use burn_tensor::{Device, Tensor};
 
 use crate::error::Result;
-use crate::model::conv::tensor;
+use crate::model::kernels::tensor;
 use crate::model::weights::Weights;
 
 /// CLIP's LayerNorm epsilon (PyTorch's default).

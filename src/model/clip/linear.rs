@@ -5,7 +5,7 @@ use burn_tensor::module::linear;
 use burn_tensor::{Device, Tensor};
 
 use crate::error::{Error, Result};
-use crate::model::conv::tensor;
+use crate::model::kernels::tensor;
 use crate::model::weights::Weights;
 
 /// `y = x W^T + b`, the weight kept transposed (`[in, out]`, Burn's layout) so that the forward

@@ -14,7 +14,7 @@ use super::linear::{Projection, shape_error};
 use super::transformer::Transformer;
 use super::{check_heads, heads_from_metadata, weights_of};
 use crate::error::Result;
-use crate::model::conv::tensor;
+use crate::model::kernels::tensor;
 use crate::model::weights::Weights;
 
 /// The tensor whose length is the transformer width.

@@ -1,0 +1,167 @@
+//! The one seam between the Burn port and the kernels that run its layers, and the one layout they
+//! share.
+//!
+//! Activations are **NHWC** (`[1, height, width, channels]`, channels innermost) from the stem to
+//! the head: the layout GPU convolution, pooling and resize kernels read (burn-cubecl's own
+//! kernels permute NCHW to NHWC and back around every call, copying wherever the data is not
+//! already laid out so). Here the data always is: each call below hands Burn an NCHW *view* of
+//! NHWC memory, which Burn's kernels permute back to contiguous NHWC without a copy, and their
+//! NHWC output is viewed as NHWC again. C2f's split is a channel slice of that memory (no copy),
+//! the neck's concatenations join along channels.
+//!
+//! Convolution weights are packed once at load, `[out, kh, kw, in]` ("OHWI", the input-channel
+//! run innermost like the activations), and likewise handed to Burn as an OIHW view.
+//!
+//! Burn's generic kernels behind this seam are the reference any faster kernel is checked
+//! against.
+
+use burn_tensor::activation::silu;
+use burn_tensor::module::{conv_transpose2d, conv2d, interpolate, max_pool2d};
+use burn_tensor::ops::{
+    ConvOptions, ConvTransposeOptions, InterpolateMode, InterpolateOptions, MaxPoolOptions,
+};
+use burn_tensor::{Device, Tensor, TensorData};
+
+/// NHWC -> an NCHW view of the same memory.
+fn nchw_view(x: Tensor<4>) -> Tensor<4> {
+    x.permute([0, 3, 1, 2])
+}
+
+/// An NCHW view (of NHWC memory, as Burn's kernels return it) -> NHWC.
+fn nhwc_view(x: Tensor<4>) -> Tensor<4> {
+    x.permute([0, 2, 3, 1])
+}
+
+/// What follows a convolution in the same kernel call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// Nothing (a plain `nn.Conv2d`).
+    None,
+    /// SiLU, `x * sigmoid(x)` (ultralytics `Conv`).
+    Silu,
+}
+
+/// A square, odd-sized convolution's weights packed for the kernels, with its bias and stride;
+/// padding is `k / 2` ("same" at stride 1).
+#[derive(Debug, Clone)]
+pub struct PackedConv {
+    /// `[out, k, k, in]`, contiguous.
+    weight: Tensor<4>,
+    bias: Tensor<1>,
+    options: ConvOptions<2>,
+    out_channels: usize,
+}
+
+impl PackedConv {
+    /// Packs PyTorch-layout weights (`[out, in, k, k]`, row-major `weight`) and `bias` (`[out]`)
+    /// onto `device`.
+    pub fn pack(
+        weight: &[f32],
+        [out_channels, in_channels, k, _]: [usize; 4],
+        bias: &[f32],
+        stride: usize,
+        device: &Device,
+    ) -> Self {
+        Self {
+            weight: tensor(
+                &oihw_to_ohwi(weight, [out_channels, in_channels, k, k]),
+                [out_channels, k, k, in_channels],
+                device,
+            ),
+            bias: tensor(bias, [out_channels], device),
+            options: ConvOptions::new([stride, stride], [k / 2, k / 2], [1, 1], 1),
+            out_channels,
+        }
+    }
+
+    /// Output channels.
+    pub fn out_channels(&self) -> usize {
+        self.out_channels
+    }
+}
+
+/// Convolution with bias, then `activation`: NHWC in, NHWC out.
+pub fn conv(x: Tensor<4>, conv: &PackedConv, activation: Activation) -> Tensor<4> {
+    let y = nhwc_view(conv2d(
+        nchw_view(x),
+        nchw_view(conv.weight.clone()),
+        Some(conv.bias.clone()),
+        conv.options.clone(),
+    ));
+    match activation {
+        Activation::None => y,
+        Activation::Silu => silu(y),
+    }
+}
+
+/// `k`x`k` max-pool, stride 1, padding `k / 2` (SPPF's pools): NHWC in, NHWC out.
+pub fn max_pool_same(x: Tensor<4>, k: usize) -> Tensor<4> {
+    let options = MaxPoolOptions::new([k, k])
+        .with_stride([1, 1])
+        .with_padding([k / 2, k / 2]);
+    nhwc_view(max_pool2d(nchw_view(x), options))
+}
+
+/// Nearest-neighbour 2x upsampling (`nn.Upsample(scale_factor=2, mode="nearest")`): NHWC in,
+/// NHWC out.
+pub fn upsample_nearest_2x(x: Tensor<4>) -> Tensor<4> {
+    let [_, h, w, _] = x.dims();
+    let options =
+        InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * h, 2 * w]);
+    nhwc_view(interpolate(nchw_view(x), options))
+}
+
+/// A 2x2, stride-2 transposed convolution (the prototype branch's upsampling) with PyTorch-layout
+/// weights `[in, out, 2, 2]`: NHWC in, NHWC out.
+pub fn conv_transpose_2x2(x: Tensor<4>, weight: &Tensor<4>, bias: &Tensor<1>) -> Tensor<4> {
+    let options = ConvTransposeOptions::new([2, 2], [0, 0], [0, 0], [1, 1], 1);
+    nhwc_view(conv_transpose2d(
+        nchw_view(x),
+        weight.clone(),
+        Some(bias.clone()),
+        options,
+    ))
+}
+
+/// `[out, in, kh, kw]` row-major to `[out, kh, kw, in]` row-major.
+fn oihw_to_ohwi(values: &[f32], [o, i, kh, kw]: [usize; 4]) -> Vec<f32> {
+    let mut packed = vec![0.0; values.len()];
+    for oc in 0..o {
+        for ic in 0..i {
+            for y in 0..kh {
+                for x in 0..kw {
+                    packed[((oc * kh + y) * kw + x) * i + ic] =
+                        values[((oc * i + ic) * kh + y) * kw + x];
+                }
+            }
+        }
+    }
+    packed
+}
+
+/// A float tensor of `shape` from row-major `values` on `device`.
+pub fn tensor<const D: usize>(values: &[f32], shape: [usize; D], device: &Device) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(values.to_vec(), shape), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_puts_input_channels_innermost() {
+        // out 2, in 3, 1x2 kernel: value = 100*o + 10*i + x.
+        let values: Vec<f32> = (0..2)
+            .flat_map(|o| {
+                (0..3).flat_map(move |i| (0..2).map(move |x| (100 * o + 10 * i + x) as f32))
+            })
+            .collect();
+        let packed = oihw_to_ohwi(&values, [2, 3, 1, 2]);
+        assert_eq!(
+            packed,
+            [
+                0., 10., 20., 1., 11., 21., 100., 110., 120., 101., 111., 121.
+            ]
+        );
+    }
+}
