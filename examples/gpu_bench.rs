@@ -5,7 +5,10 @@
 //! masks) each way.
 //!
 //! `cargo run --release --no-default-features --features native-wgpu --example gpu_bench --
-//!     MODEL.onnx [MODEL.onnx ...] --image PHOTO.png [--runs 20] [--warmup 3]`
+//!     MODEL.onnx [MODEL.onnx ...] --image PHOTO.png [--runs 20] [--warmup 3] [--conv burn|tiled]`
+//!
+//! `--conv` picks the convolution kernel (`model::kernels::ConvKernels`; the crate's default
+//! otherwise).
 //!
 //! With `--check`, each model also runs once on Burn's CPU backend (`flex`) and the GPU's raw
 //! outputs and masks are compared with it: boxes relative to the input size, scores, mask
@@ -25,6 +28,7 @@ use common::gpu_check::{check_against_cpu, check_assembly};
 use common::time_ms;
 use fastsam_web::engine::Engine;
 use fastsam_web::engine::burn::BurnEngine;
+use fastsam_web::model::kernels::{ConvKernels, Placement};
 use fastsam_web::pipeline::{Letterbox, postprocess};
 use fastsam_web::{FastSam, ImageView, PixelFormat, SegmentOptions};
 
@@ -36,6 +40,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut models, mut image, mut runs, mut warmup) = (Vec::new(), None, 20usize, 3usize);
     let mut check_cpu = false;
+    let mut conv = ConvKernels::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut number = |flag: &str| -> usize {
@@ -48,6 +53,13 @@ fn main() {
             "--runs" => runs = number("--runs"),
             "--warmup" => warmup = number("--warmup"),
             "--check" => check_cpu = true,
+            "--conv" => {
+                conv = match it.next().map(String::as_str) {
+                    Some("burn") => ConvKernels::Burn,
+                    Some("tiled") => ConvKernels::Tiled,
+                    _ => panic!("--conv burn|tiled"),
+                }
+            }
             m => models.push(m.to_string()),
         }
     }
@@ -66,9 +78,17 @@ fn main() {
     for path in &models {
         let bytes = std::fs::read(path).unwrap();
         let t = Instant::now();
-        let engine = BurnEngine::from_onnx(&bytes, None, device.clone(), "burn-wgpu").unwrap();
+        let at = Placement {
+            device: device.clone(),
+            conv,
+        };
+        let engine = BurnEngine::from_onnx_on(&bytes, None, at, "burn-wgpu").unwrap();
         let load = ms(t.elapsed());
-        let label = format!("FastSAM-{} {}", engine.scale(), engine.input_size());
+        let label = format!(
+            "FastSAM-{} {} ({conv:?} conv)",
+            engine.scale(),
+            engine.input_size()
+        );
         let size = engine.input_size();
         let cpu = check_cpu.then(|| {
             let flex =

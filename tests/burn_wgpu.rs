@@ -1,6 +1,7 @@
 //! The Burn port on native wgpu against the same port on Burn's CPU backend (`flex`), on every
-//! fixture model and photo: raw outputs within the parity bounds, detections matched with masks
-//! by IoU, and the masks assembled on the device against the CPU assembly of the same outputs.
+//! fixture model and photo, with each convolution kernel (Burn's own and the port's tiled one):
+//! raw outputs within the parity bounds, detections matched with masks by IoU, and the masks
+//! assembled on the device against the CPU assembly of the same outputs.
 //!
 //! Without a GPU this runs on lavapipe, Mesa's Vulkan driver on the CPU (`scripts/setup.sh`
 //! installs it): the GPU kernels (convolutions, pools, resizes, the device mask assembly) are then
@@ -16,6 +17,7 @@ use common::gpu_check::{check_against_cpu, check_assembly};
 use common::{fixtures, read_png_rgb};
 use fastsam_web::engine::Engine;
 use fastsam_web::engine::burn::BurnEngine;
+use fastsam_web::model::kernels::{ConvKernels, Placement};
 use fastsam_web::pipeline::{Letterbox, postprocess};
 use fastsam_web::{ImageView, PixelFormat, SegmentOptions};
 
@@ -36,9 +38,17 @@ fn wgpu_matches_the_cpu_backend_on_every_fixture() {
     let Some(device) = vulkan() else { return };
     let options = SegmentOptions::default();
     let mut all_ok = true;
-    for model in ["tiny-640.onnx", "tiny-1024.onnx"] {
+    for (model, conv) in [
+        ("tiny-640.onnx", ConvKernels::Burn),
+        ("tiny-640.onnx", ConvKernels::Tiled),
+        ("tiny-1024.onnx", ConvKernels::Tiled),
+    ] {
         let bytes = std::fs::read(fixtures().join("models").join(model)).unwrap();
-        let gpu = BurnEngine::from_onnx(&bytes, None, device.clone(), "burn-wgpu").unwrap();
+        let at = Placement {
+            device: device.clone(),
+            conv,
+        };
+        let gpu = BurnEngine::from_onnx_on(&bytes, None, at, "burn-wgpu").unwrap();
         let cpu = BurnEngine::from_onnx(&bytes, None, Device::flex(), "burn-flex").unwrap();
         let size = gpu.input_size();
         for photo in ["shapes_small.png", "shapes_tall.png", "shapes_wide.png"] {
@@ -46,7 +56,7 @@ fn wgpu_matches_the_cpu_backend_on_every_fixture() {
             let image = ImageView::new(&rgb, w, h, PixelFormat::Rgb).unwrap();
             let lb = Letterbox::new(w, h, size);
             let input = lb.apply(&image);
-            let label = format!("{model} on {photo}");
+            let label = format!("{model} ({conv:?} convolutions) on {photo}");
             let (raw, reference) = (gpu.infer(&input).unwrap(), cpu.infer(&input).unwrap());
             let segs = (
                 postprocess(&raw, &lb, &options),

@@ -32,7 +32,7 @@ prepare)
   xz -f -T2 $D/gpu_bench
   # The same with Burn's autotune and kernel fusion, which the crate does not switch on.
   CARGO_TARGET_DIR=$T CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_PANIC=unwind \
-    cargo build --release --no-default-features --features native-wgpu,burn/autotune,burn/fusion --example gpu_bench
+    cargo build --release --no-default-features --features native-wgpu,burn-tensor/autotune,burn-tensor/fusion --example gpu_bench
   strip -o $D/gpu_bench_tuned "$T/release/examples/gpu_bench"
   xz -f -T2 $D/gpu_bench_tuned
   du -sh $D .gl
@@ -49,21 +49,24 @@ run)
   for s in 640 1024; do python3 tools/bench_skeleton.py fill $D/x-$s.skel.onnx /tmp/x-$s.onnx; done
   rc=0
   # gpu_bench: Burn as the crate builds it (no autotune, no fusion); gpu_bench_tuned, if carried:
-  # built with `--features native-wgpu,burn/autotune,burn/fusion`.
+  # built with `--features native-wgpu,burn-tensor/autotune,burn-tensor/fusion`.
   for packed in $D/gpu_bench*.xz; do
     bin=${packed%.xz}
     python3 -c "import lzma,shutil; shutil.copyfileobj(lzma.open('$packed'), open('$bin','wb'))"
     chmod +x "$bin"
     echo "## $(basename "$bin")"
     for m in $D/s-640-half.onnx /tmp/s-1024.onnx /tmp/x-640.onnx /tmp/x-1024.onnx; do
-      before=$(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits)
-      nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 50 -f "$OUT/mem.txt" &
-      sampler=$!
-      "$bin" "$m" --image $D/dogs.png --runs ${RUNS:-20} --check || rc=1
-      kill "$sampler"
-      wait "$sampler" 2>/dev/null
-      peak=$(sort -n "$OUT/mem.txt" | tail -1)
-      echo "peak GPU memory of $(basename "$m"): $((peak - before)) MiB above the $before MiB in use before"
+      # Burn's convolution kernel and the port's tiled one (src/model/kernels/tiled.rs).
+      for conv in burn tiled; do
+        before=$(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits)
+        nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 50 -f "$OUT/mem.txt" &
+        sampler=$!
+        "$bin" "$m" --image $D/dogs.png --runs ${RUNS:-20} --check --conv $conv || rc=1
+        kill "$sampler"
+        wait "$sampler" 2>/dev/null
+        peak=$(sort -n "$OUT/mem.txt" | tail -1)
+        echo "peak GPU memory of $(basename "$m") ($conv conv): $((peak - before)) MiB above the $before MiB in use before"
+      done
     done
   done
   exit $rc

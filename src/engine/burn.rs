@@ -14,6 +14,7 @@ use burn_tensor::{Device, Tensor, TensorData, Transaction};
 use super::graph::{Signature, WeightType, inspect};
 use super::{Engine, RawOutputs, check_input};
 use crate::error::{Error, Result};
+use crate::model::kernels::Placement;
 use crate::model::network::FastSamNet;
 use crate::model::weights::Weights;
 use crate::pipeline::device_masks::DeviceMasks;
@@ -41,6 +42,16 @@ impl BurnEngine {
         Self::from_proto(&crate::onnx::decode(bytes)?, input_size, device, name)
     }
 
+    /// Like [`BurnEngine::from_onnx`] with the convolution kernels chosen (`at.conv`).
+    pub fn from_onnx_on(
+        bytes: &[u8],
+        input_size: Option<u32>,
+        at: Placement,
+        name: &'static str,
+    ) -> Result<Self> {
+        Self::from_proto_on(&crate::onnx::decode(bytes)?, input_size, at, name)
+    }
+
     /// Like [`BurnEngine::from_onnx`] for an already decoded model.
     pub fn from_proto(
         proto: &pb::ModelProto,
@@ -48,12 +59,22 @@ impl BurnEngine {
         device: Device,
         name: &'static str,
     ) -> Result<Self> {
+        Self::from_proto_on(proto, input_size, Placement::new(device), name)
+    }
+
+    /// Like [`BurnEngine::from_onnx_on`] for an already decoded model.
+    pub fn from_proto_on(
+        proto: &pb::ModelProto,
+        input_size: Option<u32>,
+        at: Placement,
+        name: &'static str,
+    ) -> Result<Self> {
         let signature = inspect(proto, input_size)?;
         let weights = Weights::from_onnx(proto)?;
-        let net = FastSamNet::load(&weights, &device)?;
+        let net = FastSamNet::load(&weights, &at)?;
         Ok(Self {
             net,
-            device,
+            device: at.device,
             signature,
             name,
         })

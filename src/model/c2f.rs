@@ -1,8 +1,9 @@
 //! ultralytics `Bottleneck` and `C2f` ("CSP bottleneck with two convolutions", faster variant).
 
-use burn_tensor::{Device, Tensor};
+use burn_tensor::Tensor;
 
 use super::conv::Conv;
+use super::kernels::Placement;
 use super::weights::Weights;
 use crate::error::Result;
 
@@ -16,9 +17,9 @@ pub struct Bottleneck {
 
 impl Bottleneck {
     /// Loads `{prefix}.cv1` and `{prefix}.cv2`.
-    pub fn load(weights: &Weights, prefix: &str, shortcut: bool, device: &Device) -> Result<Self> {
-        let cv1 = Conv::load(weights, &format!("{prefix}.cv1"), 1, device)?;
-        let cv2 = Conv::load(weights, &format!("{prefix}.cv2"), 1, device)?;
+    pub fn load(weights: &Weights, prefix: &str, shortcut: bool, at: &Placement) -> Result<Self> {
+        let cv1 = Conv::load(weights, &format!("{prefix}.cv1"), 1, at)?;
+        let cv2 = Conv::load(weights, &format!("{prefix}.cv2"), 1, at)?;
         let in_channels = weights
             .shape(&format!("{prefix}.cv1.conv.weight"))
             .map_or(0, |s| s[1]);
@@ -47,13 +48,13 @@ pub struct C2f {
 impl C2f {
     /// Loads `{prefix}.cv1`, `{prefix}.cv2` and every `{prefix}.m.{j}` present in the weights (the
     /// depth multiple of the model scale decides how many).
-    pub fn load(weights: &Weights, prefix: &str, shortcut: bool, device: &Device) -> Result<Self> {
-        let cv1 = Conv::load(weights, &format!("{prefix}.cv1"), 1, device)?;
-        let cv2 = Conv::load(weights, &format!("{prefix}.cv2"), 1, device)?;
+    pub fn load(weights: &Weights, prefix: &str, shortcut: bool, at: &Placement) -> Result<Self> {
+        let cv1 = Conv::load(weights, &format!("{prefix}.cv1"), 1, at)?;
+        let cv2 = Conv::load(weights, &format!("{prefix}.cv2"), 1, at)?;
         let mut m = Vec::new();
         while weights.contains(&format!("{prefix}.m.{}.cv1.conv.weight", m.len())) {
             let p = format!("{prefix}.m.{}", m.len());
-            m.push(Bottleneck::load(weights, &p, shortcut, device)?);
+            m.push(Bottleneck::load(weights, &p, shortcut, at)?);
         }
         Ok(Self { cv1, cv2, m })
     }

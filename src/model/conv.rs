@@ -1,9 +1,9 @@
 //! ultralytics `Conv`: a 2-D convolution (BatchNorm already fused into its weights by the ONNX
 //! exporter) followed by SiLU; and the plain `nn.Conv2d` the heads end with.
 
-use burn_tensor::{Device, Tensor};
+use burn_tensor::Tensor;
 
-use super::kernels::{self, Activation, PackedConv};
+use super::kernels::{self, Activation, PackedConv, Placement};
 use super::weights::Weights;
 use crate::error::{Error, Result};
 
@@ -17,19 +17,19 @@ pub struct Conv {
 impl Conv {
     /// `Conv` at `{prefix}.conv.{weight,bias}` with SiLU; kernel size from the weight, padding
     /// `k / 2` ("same" for odd kernels).
-    pub fn load(weights: &Weights, prefix: &str, stride: usize, device: &Device) -> Result<Self> {
+    pub fn load(weights: &Weights, prefix: &str, stride: usize, at: &Placement) -> Result<Self> {
         Self::build(
             weights,
             &format!("{prefix}.conv"),
             stride,
             Activation::Silu,
-            device,
+            at,
         )
     }
 
     /// A plain `nn.Conv2d` at `{prefix}.{weight,bias}` (no activation).
-    pub fn load_plain(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
-        Self::build(weights, prefix, 1, Activation::None, device)
+    pub fn load_plain(weights: &Weights, prefix: &str, at: &Placement) -> Result<Self> {
+        Self::build(weights, prefix, 1, Activation::None, at)
     }
 
     fn build(
@@ -37,7 +37,7 @@ impl Conv {
         prefix: &str,
         stride: usize,
         activation: Activation,
-        device: &Device,
+        at: &Placement,
     ) -> Result<Self> {
         let name = format!("{prefix}.weight");
         let w = weights.get(&name, None)?;
@@ -55,7 +55,7 @@ impl Conv {
         let b = weights.get(&format!("{prefix}.bias"), Some(&[out_channels]))?;
         let shape = [out_channels, in_channels, kh, kw];
         Ok(Self {
-            packed: PackedConv::pack(&w.values, shape, &b.values, stride, device),
+            packed: PackedConv::pack(&w.values, shape, &b.values, stride, at),
             activation,
         })
     }

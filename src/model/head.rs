@@ -8,7 +8,7 @@ use burn_tensor::activation::{sigmoid, softmax};
 use burn_tensor::{Device, Tensor};
 
 use super::conv::Conv;
-use super::kernels::{conv_transpose_2x2, tensor};
+use super::kernels::{Placement, conv_transpose_2x2, tensor};
 use super::weights::Weights;
 use crate::error::{Error, Result};
 
@@ -26,11 +26,11 @@ struct Branch {
 }
 
 impl Branch {
-    fn load(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
+    fn load(weights: &Weights, prefix: &str, at: &Placement) -> Result<Self> {
         Ok(Self {
-            first: Conv::load(weights, &format!("{prefix}.0"), 1, device)?,
-            second: Conv::load(weights, &format!("{prefix}.1"), 1, device)?,
-            out: Conv::load_plain(weights, &format!("{prefix}.2"), device)?,
+            first: Conv::load(weights, &format!("{prefix}.0"), 1, at)?,
+            second: Conv::load(weights, &format!("{prefix}.1"), 1, at)?,
+            out: Conv::load_plain(weights, &format!("{prefix}.2"), at)?,
         })
     }
 
@@ -54,7 +54,7 @@ pub struct Proto {
 
 impl Proto {
     /// Loads `{prefix}.cv1`, `.upsample`, `.cv2`, `.cv3`.
-    pub fn load(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
+    pub fn load(weights: &Weights, prefix: &str, at: &Placement) -> Result<Self> {
         let name = format!("{prefix}.upsample.weight");
         let w = weights.get(&name, None)?;
         let [cin, cout, 2, 2] = w.shape[..] else {
@@ -65,11 +65,11 @@ impl Proto {
         };
         let b = weights.get(&format!("{prefix}.upsample.bias"), Some(&[cout]))?;
         Ok(Self {
-            cv1: Conv::load(weights, &format!("{prefix}.cv1"), 1, device)?,
-            upsample_weight: tensor(&w.values, [cin, cout, 2, 2], device),
-            upsample_bias: tensor(&b.values, [cout], device),
-            cv2: Conv::load(weights, &format!("{prefix}.cv2"), 1, device)?,
-            cv3: Conv::load(weights, &format!("{prefix}.cv3"), 1, device)?,
+            cv1: Conv::load(weights, &format!("{prefix}.cv1"), 1, at)?,
+            upsample_weight: tensor(&w.values, [cin, cout, 2, 2], &at.device),
+            upsample_bias: tensor(&b.values, [cout], &at.device),
+            cv2: Conv::load(weights, &format!("{prefix}.cv2"), 1, at)?,
+            cv3: Conv::load(weights, &format!("{prefix}.cv3"), 1, at)?,
         })
     }
 
@@ -99,7 +99,7 @@ pub struct SegmentHead {
 impl SegmentHead {
     /// Loads `{prefix}.cv2.{0,1,2}`, `.cv3.*`, `.cv4.*`, `.proto` and `.dfl` (its fixed bins
     /// 0..16 when the file has no DFL convolution).
-    pub fn load(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
+    pub fn load(weights: &Weights, prefix: &str, at: &Placement) -> Result<Self> {
         let dfl = format!("{prefix}.dfl.conv.weight");
         let bins: Vec<f32> = if weights.contains(&dfl) {
             weights.get(&dfl, Some(&[1, REG_MAX, 1, 1]))?.values.clone()
@@ -108,15 +108,15 @@ impl SegmentHead {
         };
         let branches = |name: &str| -> Result<Vec<Branch>> {
             (0..3)
-                .map(|i| Branch::load(weights, &format!("{prefix}.{name}.{i}"), device))
+                .map(|i| Branch::load(weights, &format!("{prefix}.{name}.{i}"), at))
                 .collect()
         };
         let head = Self {
             boxes: branches("cv2")?,
             scores: branches("cv3")?,
             coefficients: branches("cv4")?,
-            proto: Proto::load(weights, &format!("{prefix}.proto"), device)?,
-            bins: tensor(&bins, [1, 1, 1, REG_MAX], device),
+            proto: Proto::load(weights, &format!("{prefix}.proto"), at)?,
+            bins: tensor(&bins, [1, 1, 1, REG_MAX], &at.device),
         };
         let classes = weights
             .shape(&format!("{prefix}.cv3.0.2.weight"))

@@ -4,12 +4,12 @@
 //! The scale (n/s/m/l/x: FastSAM-s is YOLOv8s-seg, FastSAM-x is YOLOv8x-seg) is not configured:
 //! channel counts come from the weight shapes and block depths from the weight names.
 
-use burn_tensor::{Device, Tensor};
+use burn_tensor::Tensor;
 
 use super::c2f::C2f;
 use super::conv::Conv;
 use super::head::SegmentHead;
-use super::kernels::upsample_nearest_2x as upsample2;
+use super::kernels::{Placement, upsample_nearest_2x as upsample2};
 use super::sppf::Sppf;
 use super::weights::Weights;
 use crate::error::Result;
@@ -37,10 +37,11 @@ pub struct FastSamNet {
 }
 
 impl FastSamNet {
-    /// Builds the network from ONNX-initializer weights on `device`.
-    pub fn load(w: &Weights, device: &Device) -> Result<Self> {
-        let conv = |i: usize, stride: usize| Conv::load(w, &format!("model.{i}"), stride, device);
-        let c2f = |i: usize, shortcut: bool| C2f::load(w, &format!("model.{i}"), shortcut, device);
+    /// Builds the network from ONNX-initializer weights on `at`'s device, its convolutions on
+    /// `at`'s kernels.
+    pub fn load(w: &Weights, at: &Placement) -> Result<Self> {
+        let conv = |i: usize, stride: usize| Conv::load(w, &format!("model.{i}"), stride, at);
+        let c2f = |i: usize, shortcut: bool| C2f::load(w, &format!("model.{i}"), shortcut, at);
         Ok(Self {
             stem: conv(0, 2)?,
             down1: conv(1, 2)?,
@@ -51,14 +52,14 @@ impl FastSamNet {
             stage3: c2f(6, true)?,
             down4: conv(7, 2)?,
             stage4: c2f(8, true)?,
-            sppf: Sppf::load(w, "model.9", device)?,
+            sppf: Sppf::load(w, "model.9", at)?,
             top_down1: c2f(12, false)?,
             top_down2: c2f(15, false)?,
             bottom_up1: conv(16, 2)?,
             pan1: c2f(18, false)?,
             bottom_up2: conv(19, 2)?,
             pan2: c2f(21, false)?,
-            head: SegmentHead::load(w, "model.22", device)?,
+            head: SegmentHead::load(w, "model.22", at)?,
         })
     }
 

@@ -1,9 +1,9 @@
 //! ultralytics `SPPF`: spatial pyramid pooling, fast (three chained 5x5 max-pools).
 
-use burn_tensor::{Device, Tensor};
+use burn_tensor::Tensor;
 
 use super::conv::Conv;
-use super::kernels::max_pool_same;
+use super::kernels::{Placement, max_pool_same};
 use super::weights::Weights;
 use crate::error::Result;
 
@@ -16,10 +16,10 @@ pub struct Sppf {
 
 impl Sppf {
     /// Loads `{prefix}.cv1` and `{prefix}.cv2`.
-    pub fn load(weights: &Weights, prefix: &str, device: &Device) -> Result<Self> {
+    pub fn load(weights: &Weights, prefix: &str, at: &Placement) -> Result<Self> {
         Ok(Self {
-            cv1: Conv::load(weights, &format!("{prefix}.cv1"), 1, device)?,
-            cv2: Conv::load(weights, &format!("{prefix}.cv2"), 1, device)?,
+            cv1: Conv::load(weights, &format!("{prefix}.cv1"), 1, at)?,
+            cv2: Conv::load(weights, &format!("{prefix}.cv2"), 1, at)?,
         })
     }
 

@@ -12,8 +12,12 @@
 //! Convolution weights are packed once at load, `[out, kh, kw, in]` ("OHWI", the input-channel
 //! run innermost like the activations), and likewise handed to Burn as an OIHW view.
 //!
-//! Burn's generic kernels behind this seam are the reference any faster kernel is checked
-//! against.
+//! Convolutions run on one of two kernels ([`ConvKernels`]): Burn's generic `conv2d`, the
+//! reference, or the tiled implicit GEMM of `tiled` on Burn's Cube backend (natively on wgpu,
+//! with the `native-wgpu` feature; not yet in the WebGPU build).
+
+#[cfg(feature = "native-wgpu")]
+pub mod tiled;
 
 use burn_tensor::activation::silu;
 use burn_tensor::module::{conv_transpose2d, conv2d, interpolate, max_pool2d};
@@ -41,6 +45,36 @@ pub enum Activation {
     Silu,
 }
 
+/// Where the network's layers run: the device, and which kernel runs its convolutions there.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// The device holding the weights and activations.
+    pub device: Device,
+    /// The convolution kernel.
+    pub conv: ConvKernels,
+}
+
+impl Placement {
+    /// `device` with Burn's own kernels.
+    pub fn new(device: Device) -> Self {
+        Self {
+            device,
+            conv: ConvKernels::default(),
+        }
+    }
+}
+
+/// Which kernel runs the network's convolutions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConvKernels {
+    /// Burn's own `conv2d` (on WebGPU its direct kernel): the reference.
+    #[default]
+    Burn,
+    /// The tiled implicit GEMM of `tiled` where the weights live on Burn's Cube backend and the
+    /// crate has it (native wgpu); Burn's `conv2d` anywhere else.
+    Tiled,
+}
+
 /// A square, odd-sized convolution's weights packed for the kernels, with its bias and stride;
 /// padding is `k / 2` ("same" at stride 1).
 #[derive(Debug, Clone)]
@@ -50,6 +84,11 @@ pub struct PackedConv {
     bias: Tensor<1>,
     options: ConvOptions<2>,
     out_channels: usize,
+    #[cfg(feature = "native-wgpu")]
+    kernel: usize,
+    /// Run by the tiled kernel (a Cube device, and [`ConvKernels::Tiled`] was asked).
+    #[cfg(feature = "native-wgpu")]
+    tiled: bool,
 }
 
 impl PackedConv {
@@ -60,17 +99,27 @@ impl PackedConv {
         [out_channels, in_channels, k, _]: [usize; 4],
         bias: &[f32],
         stride: usize,
-        device: &Device,
+        at: &Placement,
     ) -> Self {
+        let (device, kernels) = (&at.device, at.conv);
+        let weight = tensor(
+            &oihw_to_ohwi(weight, [out_channels, in_channels, k, k]),
+            [out_channels, k, k, in_channels],
+            device,
+        );
+        #[cfg(feature = "native-wgpu")]
+        let tiled = kernels == ConvKernels::Tiled && tiled::cube_tensor(weight.clone()).is_some();
+        #[cfg(not(feature = "native-wgpu"))]
+        let _ = kernels;
         Self {
-            weight: tensor(
-                &oihw_to_ohwi(weight, [out_channels, in_channels, k, k]),
-                [out_channels, k, k, in_channels],
-                device,
-            ),
+            weight,
             bias: tensor(bias, [out_channels], device),
             options: ConvOptions::new([stride, stride], [k / 2, k / 2], [1, 1], 1),
             out_channels,
+            #[cfg(feature = "native-wgpu")]
+            kernel: k,
+            #[cfg(feature = "native-wgpu")]
+            tiled,
         }
     }
 
@@ -82,6 +131,19 @@ impl PackedConv {
 
 /// Convolution with bias, then `activation`: NHWC in, NHWC out.
 pub fn conv(x: Tensor<4>, conv: &PackedConv, activation: Activation) -> Tensor<4> {
+    #[cfg(feature = "native-wgpu")]
+    if conv.tiled {
+        let cube = |t: Tensor<4>| tiled::cube_tensor(t).expect("the weights' device runs it");
+        let bias = tiled::cube_tensor(conv.bias.clone()).expect("the weights' device runs it");
+        return tiled::conv(
+            cube(x),
+            cube(conv.weight.clone()),
+            bias,
+            conv.kernel,
+            conv.options.stride[0],
+            activation == Activation::Silu,
+        );
+    }
     let y = nhwc_view(conv2d(
         nchw_view(x),
         nchw_view(conv.weight.clone()),
