@@ -82,7 +82,7 @@ fn main() {
             device: device.clone(),
             conv,
         };
-        let engine = BurnEngine::from_onnx_on(&bytes, None, at, "burn-wgpu").unwrap();
+        let engine = BurnEngine::from_onnx(&bytes, None, at, "burn-wgpu").unwrap();
         let load = ms(t.elapsed());
         let label = format!(
             "FastSAM-{} {} ({conv:?} conv)",

@@ -48,7 +48,7 @@ fn wgpu_matches_the_cpu_backend_on_every_fixture() {
             device: device.clone(),
             conv,
         };
-        let gpu = BurnEngine::from_onnx_on(&bytes, None, at, "burn-wgpu").unwrap();
+        let gpu = BurnEngine::from_onnx(&bytes, None, at, "burn-wgpu").unwrap();
         let cpu = BurnEngine::from_onnx(&bytes, None, Device::flex(), "burn-flex").unwrap();
         let size = gpu.input_size();
         for photo in ["shapes_small.png", "shapes_tall.png", "shapes_wide.png"] {

@@ -31,44 +31,26 @@ pub struct BurnEngine {
 }
 
 impl BurnEngine {
-    /// Checks an ONNX FastSAM export and loads its weights onto `device`. `name` is what
+    /// Checks an ONNX FastSAM export and loads its weights onto a device: a [`Device`] (Burn's
+    /// convolution kernels) or a [`Placement`] (the kernels chosen). `name` is what
     /// [`Engine::name`] reports ("burn-webgpu", "burn-flex", ...).
     pub fn from_onnx(
         bytes: &[u8],
         input_size: Option<u32>,
-        device: Device,
+        at: impl Into<Placement>,
         name: &'static str,
     ) -> Result<Self> {
-        Self::from_proto(&crate::onnx::decode(bytes)?, input_size, device, name)
-    }
-
-    /// Like [`BurnEngine::from_onnx`] with the convolution kernels chosen (`at.conv`).
-    pub fn from_onnx_on(
-        bytes: &[u8],
-        input_size: Option<u32>,
-        at: Placement,
-        name: &'static str,
-    ) -> Result<Self> {
-        Self::from_proto_on(&crate::onnx::decode(bytes)?, input_size, at, name)
+        Self::from_proto(&crate::onnx::decode(bytes)?, input_size, at, name)
     }
 
     /// Like [`BurnEngine::from_onnx`] for an already decoded model.
     pub fn from_proto(
         proto: &pb::ModelProto,
         input_size: Option<u32>,
-        device: Device,
+        at: impl Into<Placement>,
         name: &'static str,
     ) -> Result<Self> {
-        Self::from_proto_on(proto, input_size, Placement::new(device), name)
-    }
-
-    /// Like [`BurnEngine::from_onnx_on`] for an already decoded model.
-    pub fn from_proto_on(
-        proto: &pb::ModelProto,
-        input_size: Option<u32>,
-        at: Placement,
-        name: &'static str,
-    ) -> Result<Self> {
+        let at = at.into();
         let signature = inspect(proto, input_size)?;
         let weights = Weights::from_onnx(proto)?;
         let net = FastSamNet::load(&weights, &at)?;

@@ -54,9 +54,9 @@ pub struct Placement {
     pub conv: ConvKernels,
 }
 
-impl Placement {
-    /// `device` with Burn's own kernels.
-    pub fn new(device: Device) -> Self {
+impl From<Device> for Placement {
+    /// `device` with the default kernels.
+    fn from(device: Device) -> Self {
         Self {
             device,
             conv: ConvKernels::default(),
@@ -84,8 +84,6 @@ pub struct PackedConv {
     bias: Tensor<1>,
     options: ConvOptions<2>,
     out_channels: usize,
-    #[cfg(feature = "native-wgpu")]
-    kernel: usize,
     /// Run by the tiled kernel (a Cube device, and [`ConvKernels::Tiled`] was asked).
     #[cfg(feature = "native-wgpu")]
     tiled: bool,
@@ -117,8 +115,6 @@ impl PackedConv {
             options: ConvOptions::new([stride, stride], [k / 2, k / 2], [1, 1], 1),
             out_channels,
             #[cfg(feature = "native-wgpu")]
-            kernel: k,
-            #[cfg(feature = "native-wgpu")]
             tiled,
         }
     }
@@ -139,7 +135,7 @@ pub fn conv(x: Tensor<4>, conv: &PackedConv, activation: Activation) -> Tensor<4
             cube(x),
             cube(conv.weight.clone()),
             bias,
-            conv.kernel,
+            conv.weight.dims()[1],
             conv.options.stride[0],
             activation == Activation::Silu,
         );
