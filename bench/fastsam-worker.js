@@ -7,14 +7,14 @@
 import { loadBuild } from "../pkg/threads.js";
 import { fetchBytes, loadImage, serveJob } from "./common.js";
 
-serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup, promptRuns = 0, threads = 1, gemmTile }) => {
+serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup, promptRuns = 0, threads = 1, gemmTile, gpuConv }) => {
   const { glue } = await loadBuild(threads > 1 ? "threaded" : "single", threads);
   const { FastSam } = glue;
   const { memory } = await glue.default(); // the instance's exports, already initialised
   const [bytes, image] = await Promise.all([fetchBytes(modelUrl), loadImage(imageUrl, size)]);
   const wasmBytes = { beforeLoad: memory.buffer.byteLength };
   const loadStart = performance.now();
-  const model = await FastSam.load(bytes, { backend, gemmTile });
+  const model = await FastSam.load(bytes, { backend, gemmTile, gpuConv });
   const loadMs = performance.now() - loadStart;
   wasmBytes.afterLoad = memory.buffer.byteLength;
   try {

@@ -10,6 +10,10 @@
 //! `--conv` picks the convolution kernel (`model::kernels::ConvKernels`; the crate's default
 //! otherwise).
 //!
+//! With `--layers`, each model instead prints a per-layer table of its convolutions on Burn's
+//! kernel and on the tiled one (`model::kernels::profile`: the device is waited for around each
+//! layer, so the layers do not overlap): median of `--runs` network runs after `--warmup`.
+//!
 //! With `--check`, each model also runs once on Burn's CPU backend (`flex`) and the GPU's raw
 //! outputs and masks are compared with it: boxes relative to the input size, scores, mask
 //! coefficients and prototypes absolute, masks by IoU; and the GPU's mask assembly is compared with
@@ -28,6 +32,7 @@ use common::gpu_check::{check_against_cpu, check_assembly};
 use common::time_ms;
 use fastsam_web::engine::Engine;
 use fastsam_web::engine::burn::BurnEngine;
+use fastsam_web::model::kernels::profile::{self, ConvTiming};
 use fastsam_web::model::kernels::{ConvKernels, Placement};
 use fastsam_web::pipeline::{Letterbox, postprocess};
 use fastsam_web::{FastSam, ImageView, PixelFormat, SegmentOptions};
@@ -39,7 +44,7 @@ fn ms(d: Duration) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut models, mut image, mut runs, mut warmup) = (Vec::new(), None, 20usize, 3usize);
-    let mut check_cpu = false;
+    let (mut check_cpu, mut layers) = (false, false);
     let mut conv = ConvKernels::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -53,6 +58,7 @@ fn main() {
             "--runs" => runs = number("--runs"),
             "--warmup" => warmup = number("--warmup"),
             "--check" => check_cpu = true,
+            "--layers" => layers = true,
             "--conv" => {
                 conv = match it.next().map(String::as_str) {
                     Some("burn") => ConvKernels::Burn,
@@ -73,6 +79,12 @@ fn main() {
         .init()
         .expect("no wgpu adapter");
     println!("wgpu device ready in {:.0} ms", ms(t.elapsed()));
+    if layers {
+        for path in &models {
+            layer_table(path, &device, &photo, (warmup, runs));
+        }
+        return;
+    }
     println!("| model | what | median ms | min ms |\n|---|---|---:|---:|");
     let mut all_ok = true;
     for path in &models {
@@ -160,4 +172,68 @@ fn main() {
     if !all_ok {
         std::process::exit(1);
     }
+}
+
+/// Prints the per-layer table of `--layers` for the model at `path`.
+fn layer_table(
+    path: &str,
+    device: &burn_tensor::Device,
+    photo: &ImageView,
+    (warmup, runs): (usize, usize),
+) {
+    let bytes = std::fs::read(path).unwrap();
+    let kernels = [ConvKernels::Burn, ConvKernels::Tiled];
+    // Per kernel, per run, per layer.
+    let mut timings: Vec<Vec<Vec<ConvTiming>>> = Vec::new();
+    let mut title = String::new();
+    for conv in kernels {
+        let at = Placement {
+            device: device.clone(),
+            conv,
+        };
+        let engine = BurnEngine::from_onnx(&bytes, None, at, "burn-wgpu").unwrap();
+        let size = engine.input_size();
+        title = format!("FastSAM-{} {size}", engine.scale());
+        let input = Letterbox::new(photo.width(), photo.height(), size).apply(photo);
+        for _ in 0..warmup.max(1) {
+            engine.infer(&input).unwrap();
+        }
+        let runs = (0..runs.max(1))
+            .map(|_| profile::convolutions(|| engine.infer(&input).unwrap()).1)
+            .collect();
+        timings.push(runs);
+    }
+    let median = |kernel: usize, layer: usize| {
+        let mut ms: Vec<f64> = timings[kernel].iter().map(|r| r[layer].ms).collect();
+        ms.sort_by(f64::total_cmp);
+        ms[ms.len() / 2]
+    };
+    println!("\n{title}: every convolution, median of {runs} runs (ms)\n");
+    println!(
+        "| # | input (h x w x c) | out | kernel/stride | MMAC | Burn's conv | tiled | ratio |"
+    );
+    println!("|---:|---|---:|---|---:|---:|---:|---:|");
+    let layers = &timings[0][0];
+    let (mut total_burn, mut total_tiled) = (0.0, 0.0);
+    for (i, layer) in layers.iter().enumerate() {
+        let (burn, tiled) = (median(0, i), median(1, i));
+        (total_burn, total_tiled) = (total_burn + burn, total_tiled + tiled);
+        let [_, h, w, c] = layer.input;
+        println!(
+            "| {i} | {h} x {w} x {c} | {} | {}x{}/{} | {:.1} | {burn:.2} | {tiled:.2} | {:.2}x |",
+            layer.out_channels,
+            layer.kernel,
+            layer.kernel,
+            layer.stride,
+            layer.macs() as f64 / 1e6,
+            tiled / burn
+        );
+    }
+    let macs: u64 = layers.iter().map(ConvTiming::macs).sum();
+    println!(
+        "| all | {} convolutions | | | {:.1} | {total_burn:.1} | {total_tiled:.1} | {:.2}x |",
+        layers.len(),
+        macs as f64 / 1e6,
+        total_tiled / total_burn
+    );
 }

@@ -232,6 +232,12 @@ function jobsFor({ target, urls }, opts, env) {
   if (!opts.skipGpu && gpuRuns > 0) {
     jobs.push(
       inference(`fastsam-web WebGPU (Burn, ${gpu}) inference`, "fastsam-webgpu", { ...fastsam, backend: "webgpu", runs: gpuRuns }, "GPU"),
+      inference(
+        `fastsam-web WebGPU (Burn, tiled convolutions, ${gpu}) inference`,
+        "fastsam-webgpu-tiled",
+        { ...fastsam, backend: "webgpu", gpuConv: "tiled", runs: gpuRuns },
+        "GPU",
+      ),
       inference(`onnxruntime-web WebGPU (${gpu}) inference`, "ort-webgpu", { ...ort, ep: "webgpu", threads: 1, runs: gpuRuns }, "GPU"),
     );
   }

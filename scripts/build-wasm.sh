@@ -2,6 +2,7 @@
 # Builds the npm package into pkg/: release wasm with SIMD (both engines in one single-threaded
 # module, plus the one-engine builds the worker loads: pkg/webgpu/, pkg/cpu/, pkg/threaded/), ES
 # module bindings that work both from a bundler (webpack 5) and from a plain <script type="module">.
+# Every build with the Burn port has its own GPU kernels too (the `gpu-kernels` feature).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/fastsam-web/target}
@@ -13,7 +14,8 @@ source scripts/steps.sh
 
 # Function names (~5 MB) are debugging aid only: the published module goes without them.
 main_build() {
-  wasm-pack build "${profile[@]}" --target web --out-dir pkg --out-name fastsam_web "$@"
+  wasm-pack build "${profile[@]}" --target web --out-dir pkg --out-name fastsam_web "$@" \
+    -- --features gpu-kernels
   node scripts/strip-wasm-names.mjs pkg/fastsam_web_bg.wasm
 }
 step "wasm build: both engines (pkg/, $FASTSAM_WASM_PROFILE)" main_build "$@"
@@ -28,7 +30,7 @@ sub_build() {
     --no-pack -- --no-default-features --features "$features"
   node scripts/strip-wasm-names.mjs "pkg/$dir/fastsam_web_${dir}_bg.wasm"
 }
-step "wasm build: WebGPU alone (pkg/webgpu/)" sub_build webgpu burn
+step "wasm build: WebGPU alone (pkg/webgpu/)" sub_build webgpu burn,gpu-kernels
 step "wasm build: CPU alone (pkg/cpu/)" sub_build cpu tract
 step "wasm build: CPU threaded, nightly (pkg/threaded/)" bash scripts/build-wasm-threaded.sh
 # wasm-pack writes a .gitignore of '*' into pkg/; the package files are generated, never committed.

@@ -16,10 +16,10 @@ const profileArg = process.argv.indexOf("--profile");
 const profile = profileArg > 0 ? process.argv[profileArg + 1] : "testing";
 
 const builds = {
-  "package, both engines": ["build", "--lib"],
-  "package, Burn alone": ["build", "--lib", "--no-default-features", "--features", "burn"],
+  "package, both engines": ["build", "--lib", "--features", "gpu-kernels"],
+  "package, Burn alone": ["build", "--lib", "--no-default-features", "--features", "burn,gpu-kernels"],
   "package, tract alone": ["build", "--lib", "--no-default-features", "--features", "tract"],
-  "browser tests": ["test", "--test", "web"],
+  "browser tests": ["test", "--features", "gpu-kernels", "--test", "web"],
 };
 
 /**

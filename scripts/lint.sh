@@ -2,8 +2,9 @@
 # Formatting and clippy (-D warnings) over every configuration the package builds, in three clippy
 # runs that between them compile each `cfg` branch once:
 #   1. native and wasm32 together, every engine and the thread pool (`threads` = tract + rayon;
-#      with the default `burn`): the native tests and examples, the two-engine package build, and
-#      the threaded build's code (which the package builds on nightly);
+#      with the default `burn` and its `gpu-kernels`): the native tests and examples, the
+#      two-engine package build, and the threaded build's code (which the package builds on
+#      nightly);
 #   2. wasm32, Burn alone: the WebGPU build (pkg/webgpu/, the `not(feature = "tract")` branches);
 #   3. wasm32, tract alone: the CPU build (pkg/cpu/, the `not(feature = "burn")` branches).
 # Not linted here: `native-wgpu` (examples/gpu_bench.rs); `scripts/lint.sh --native-wgpu` adds it.
@@ -26,9 +27,9 @@ step "cargo fmt --check" cargo fmt --check
 step "docs: every relative link resolves (scripts/check-docs.mjs)" node scripts/check-docs.mjs
 step "wasm builds share their dependencies (scripts/check-feature-sets.mjs)" node scripts/check-feature-sets.mjs
 step "clippy: native + wasm32, burn + tract + threads" \
-  cargo clippy --target "$host" --target wasm32-unknown-unknown --all-targets --features threads -- -D warnings
+  cargo clippy --target "$host" --target wasm32-unknown-unknown --all-targets --features threads,gpu-kernels -- -D warnings
 step "clippy: wasm32, burn alone (WebGPU build)" \
-  cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features burn -- -D warnings
+  cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features burn,gpu-kernels -- -D warnings
 step "clippy: wasm32, tract alone (CPU build)" \
   cargo clippy --target wasm32-unknown-unknown --all-targets --no-default-features --features tract -- -D warnings
 if [ "$native_wgpu" = 1 ]; then

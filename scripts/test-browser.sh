@@ -15,4 +15,5 @@ export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900}
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_ONLY_WEB=1
 export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
-cargo test --target wasm32-unknown-unknown --profile "${FASTSAM_WASM_PROFILE:-testing}" --test web -- "$@"
+cargo test --target wasm32-unknown-unknown --profile "${FASTSAM_WASM_PROFILE:-testing}" --features gpu-kernels \
+  --test web -- "$@"

@@ -69,6 +69,10 @@ run)
       done
     done
   done
+  # Per layer, both kernels (gpu_bench --layers), on the crate's build.
+  for m in $D/s-640-half.onnx /tmp/x-1024.onnx; do
+    $D/gpu_bench "$m" --image $D/dogs.png --runs ${RUNS:-20} --layers || rc=1
+  done
   exit $rc
   ;;
 *)

@@ -56,6 +56,30 @@ impl Request {
     }
 }
 
+/// The kernel a WebGPU model runs its convolutions on: the `gpuConv` load option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GpuConv {
+    /// Burn's `conv2d` (its direct kernel on WebGPU).
+    #[default]
+    Direct,
+    /// The port's tiled implicit GEMM (`model::kernels::tiled`).
+    Tiled,
+}
+
+impl GpuConv {
+    /// Parses the `gpuConv` load option. Every build accepts it (a `FastSamWorker` passes the same
+    /// options to each); it matters only to models on WebGPU.
+    pub fn parse(value: Option<&str>) -> Result<Self> {
+        match value {
+            None | Some("direct") => Ok(Self::Direct),
+            Some("tiled") => Ok(Self::Tiled),
+            Some(other) => Err(Error::InvalidOption(format!(
+                "gpuConv \"{other}\" is unknown; use \"direct\" or \"tiled\""
+            ))),
+        }
+    }
+}
+
 #[cfg(not(any(feature = "burn", feature = "tract")))]
 compile_error!(
     "the wasm build needs an engine: enable the `burn` (WebGPU) or `tract` (CPU) feature"
@@ -133,12 +157,13 @@ impl Runner {
         bytes: Vec<u8>,
         input_size: Option<u32>,
         request: Request,
+        conv: GpuConv,
         tile: PlanTile,
     ) -> Result<Self> {
         #[cfg_attr(not(feature = "tract"), allow(unused_mut))]
         let mut reason = None;
         if request != Request::Cpu {
-            match gpu_runner(&bytes, input_size, request, tile).await {
+            match gpu_runner(&bytes, input_size, request, conv, tile).await {
                 Ok(runner) => return Ok(runner),
                 Err(Fallback::Model(e)) => return Err(e),
                 Err(Fallback::NoGpu(why)) if request == Request::Auto => reason = Some(why),
@@ -464,13 +489,24 @@ async fn gpu_runner(
     bytes: &[u8],
     input_size: Option<u32>,
     request: Request,
+    conv: GpuConv,
     tile: PlanTile,
 ) -> std::result::Result<Runner, Fallback> {
     use crate::engine::Engine;
+    use crate::model::kernels::{ConvKernels, Placement};
     let proto = crate::onnx::decode(bytes).map_err(Fallback::Model)?;
     let device = webgpu_device().await.map_err(Fallback::NoGpu)?;
-    let engine = BurnEngine::from_proto(&proto, input_size, device, "burn-webgpu")
-        .map_err(Fallback::Model)?;
+    let conv = match conv {
+        GpuConv::Direct => ConvKernels::Burn,
+        GpuConv::Tiled => ConvKernels::Tiled,
+    };
+    let engine = BurnEngine::from_proto(
+        &proto,
+        input_size,
+        Placement { device, conv },
+        "burn-webgpu",
+    )
+    .map_err(Fallback::Model)?;
     let size = engine.input_size();
     // The bytes of an "auto" model are kept for a move to the CPU (the CPU build only).
     let keep =
@@ -496,6 +532,7 @@ async fn gpu_runner(
     _bytes: &[u8],
     _input_size: Option<u32>,
     _request: Request,
+    _conv: GpuConv,
     _tile: PlanTile,
 ) -> std::result::Result<Runner, Fallback> {
     Err(Fallback::NoGpu(

@@ -54,10 +54,11 @@ pub struct LoadOptions {
     pub input_size: Option<u32>,
     pub backend: Option<String>,
     pub gemm_tile: Option<String>,
+    pub gpu_conv: Option<String>,
 }
 
 impl OptionBag for LoadOptions {
-    const KEYS: &'static [&'static str] = &["inputSize", "backend", "gemmTile"];
+    const KEYS: &'static [&'static str] = &["inputSize", "backend", "gemmTile", "gpuConv"];
 }
 
 /// `segment()` options, mirrored onto [`SegmentOptions`].

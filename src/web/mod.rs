@@ -117,6 +117,13 @@ export interface LoadOptions {
    * bit-identical either way.
    */
   gemmTile?: "auto" | "4x8" | "8x8";
+  /**
+   * The kernel of the WebGPU path's convolutions: "direct" (default: Burn's) or "tiled" (the
+   * package's tiled implicit GEMM, experimental: faster on GPUs in principle, not yet measured on
+   * one, slower on software adapters such as SwiftShader). Results agree within the parity bounds
+   * either way. No effect on the CPU.
+   */
+  gpuConv?: "direct" | "tiled";
 }
 
 export interface SegmentOptions {

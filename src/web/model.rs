@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::PlanTile;
-use super::backend::{Request, Runner};
+use super::backend::{GpuConv, Request, Runner};
 use super::convert::{self, LoadOptions, SegmentOptionsJs, now_ms};
 use super::error::to_js;
 use super::segmentation::{SegmentationJs, Timings};
@@ -38,8 +38,9 @@ impl FastSamJs {
         super::run_static_constructors();
         let tile = PlanTile::resolve(options.gemm_tile.as_deref()).map_err(to_js)?;
         let request = Request::parse(options.backend.as_deref()).map_err(to_js)?;
+        let conv = GpuConv::parse(options.gpu_conv.as_deref()).map_err(to_js)?;
         let bytes = convert::model_bytes(&bytes)?;
-        let runner = Runner::load(bytes, options.input_size, request, tile)
+        let runner = Runner::load(bytes, options.input_size, request, conv, tile)
             .await
             .map_err(to_js)?;
         Ok(FastSamJs {

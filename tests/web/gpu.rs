@@ -76,38 +76,62 @@ async fn webgpu_agrees_with_the_cpu_path_and_the_reference() {
         assert!(best >= 0.99, "mask {j}: IoU {best} with the reference");
     }
 
-    // Every prompt selects the same masks on both paths.
+    assert_same_prompts(&case, &on_gpu, &on_cpu);
+}
+
+/// Every prompt of `case` (and `everything()`) selects the same masks from `a` and `b`.
+fn assert_same_prompts(case: &Case, a: &SegmentationJs, b: &SegmentationJs) {
     let everything = |s: &SegmentationJs| -> Vec<u64> {
         s.everything().iter().map(|m| mask_of(m).area()).collect()
     };
-    let (ge, ce) = (everything(&on_gpu), everything(&on_cpu));
-    assert_eq!(ge.len(), ce.len());
+    assert_eq!(everything(a).len(), everything(b).len());
     let mut prompts = 0;
     for prompt in &case.prompts {
-        let (g, c) = match prompt {
+        let (x, y) = match prompt {
             PromptRef::Points { points, labels, .. } => {
                 let labels = Array::from(&to_js(labels));
                 (
-                    on_gpu.points(to_js(points), Some(labels.clone()), None),
-                    on_cpu.points(to_js(points), Some(labels), None),
+                    a.points(to_js(points), Some(labels.clone()), None),
+                    b.points(to_js(points), Some(labels), None),
                 )
             }
-            PromptRef::Boxes { boxes, .. } => (
-                on_gpu.boxes(to_js(boxes), None),
-                on_cpu.boxes(to_js(boxes), None),
-            ),
+            PromptRef::Boxes { boxes, .. } => {
+                (a.boxes(to_js(boxes), None), b.boxes(to_js(boxes), None))
+            }
             PromptRef::Everything {} => continue,
         };
-        let (g, c) = (g.unwrap(), c.unwrap());
-        assert_eq!(g.len(), c.len());
-        for (g, c) in g.iter().zip(&c) {
-            let iou = mask_of(g).iou(&mask_of(c));
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(x.len(), y.len());
+        for (x, y) in x.iter().zip(&y) {
+            let iou = mask_of(x).iou(&mask_of(y));
             assert!(iou >= 0.99, "prompt {prompts}: IoU {iou}");
-            assert!((g.score() - c.score()).abs() <= SCORE_TOL);
+            assert!((x.score() - y.score()).abs() <= SCORE_TOL);
         }
         prompts += 1;
     }
     assert!(prompts >= 4);
+}
+
+/// The tiled convolution kernel (`gpuConv: "tiled"`) gives the direct kernel's masks, and every
+/// prompt selects the same ones; an unknown kernel is an option error.
+#[wasm_bindgen_test]
+async fn tiled_convolutions_agree_with_the_direct_kernel() {
+    let load_with = |conv: &str| {
+        let options = object(&format!(r#"{{"backend": "webgpu", "gpuConv": "{conv}"}}"#));
+        FastSamJs::load(Uint8Array::from(MODEL).into(), Some(options))
+    };
+    let tiled = load_with("tiled").await.unwrap();
+    let direct = load_with("direct").await.unwrap();
+    let on_tiled = segment(&tiled, fixture_image()).await.unwrap();
+    let on_direct = segment(&direct, fixture_image()).await.unwrap();
+    assert_same_masks("tiled vs direct", &on_tiled, &on_direct);
+    assert_same_masks("direct vs tiled", &on_direct, &on_tiled);
+
+    let case: Case = serde_json::from_str(CASE_JSON).unwrap();
+    assert_same_prompts(&case, &on_tiled, &on_direct);
+
+    let error = load_with("fast").await.err().unwrap();
+    assert_error(error, "INVALID_OPTION", "gpuConv \"fast\" is unknown");
 }
 
 /// The same network as users' exporters write it (`tools/make_fixtures.py`, `EXPORTS`).

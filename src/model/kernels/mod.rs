@@ -13,10 +13,12 @@
 //! run innermost like the activations), and likewise handed to Burn as an OIHW view.
 //!
 //! Convolutions run on one of two kernels ([`ConvKernels`]): Burn's generic `conv2d`, the
-//! reference, or the tiled implicit GEMM of `tiled` on Burn's Cube backend (natively on wgpu,
-//! with the `native-wgpu` feature; not yet in the WebGPU build).
+//! reference, or the tiled implicit GEMM of `tiled` on Burn's Cube backend (WebGPU in the browser,
+//! wgpu natively; compiled with the `gpu-kernels` feature).
 
-#[cfg(feature = "native-wgpu")]
+#[cfg(not(target_arch = "wasm32"))]
+pub mod profile;
+#[cfg(feature = "gpu-kernels")]
 pub mod tiled;
 
 use burn_tensor::activation::silu;
@@ -71,7 +73,7 @@ pub enum ConvKernels {
     #[default]
     Burn,
     /// The tiled implicit GEMM of `tiled` where the weights live on Burn's Cube backend and the
-    /// crate has it (native wgpu); Burn's `conv2d` anywhere else.
+    /// crate has it (the `gpu-kernels` feature); Burn's `conv2d` anywhere else.
     Tiled,
 }
 
@@ -85,7 +87,7 @@ pub struct PackedConv {
     options: ConvOptions<2>,
     out_channels: usize,
     /// Run by the tiled kernel (a Cube device, and [`ConvKernels::Tiled`] was asked).
-    #[cfg(feature = "native-wgpu")]
+    #[cfg(feature = "gpu-kernels")]
     tiled: bool,
 }
 
@@ -105,16 +107,16 @@ impl PackedConv {
             [out_channels, k, k, in_channels],
             device,
         );
-        #[cfg(feature = "native-wgpu")]
+        #[cfg(feature = "gpu-kernels")]
         let tiled = kernels == ConvKernels::Tiled && tiled::cube_tensor(weight.clone()).is_some();
-        #[cfg(not(feature = "native-wgpu"))]
+        #[cfg(not(feature = "gpu-kernels"))]
         let _ = kernels;
         Self {
             weight,
             bias: tensor(bias, [out_channels], device),
             options: ConvOptions::new([stride, stride], [k / 2, k / 2], [1, 1], 1),
             out_channels,
-            #[cfg(feature = "native-wgpu")]
+            #[cfg(feature = "gpu-kernels")]
             tiled,
         }
     }
@@ -127,7 +129,15 @@ impl PackedConv {
 
 /// Convolution with bias, then `activation`: NHWC in, NHWC out.
 pub fn conv(x: Tensor<4>, conv: &PackedConv, activation: Activation) -> Tensor<4> {
-    #[cfg(feature = "native-wgpu")]
+    #[cfg(not(target_arch = "wasm32"))]
+    return profile::time(x, conv, |x| run_conv(x, conv, activation));
+    #[cfg(target_arch = "wasm32")]
+    run_conv(x, conv, activation)
+}
+
+/// [`conv`] on the kernel `conv` was packed for.
+fn run_conv(x: Tensor<4>, conv: &PackedConv, activation: Activation) -> Tensor<4> {
+    #[cfg(feature = "gpu-kernels")]
     if conv.tiled {
         let cube = |t: Tensor<4>| tiled::cube_tensor(t).expect("the weights' device runs it");
         let bias = tiled::cube_tensor(conv.bias.clone()).expect("the weights' device runs it");

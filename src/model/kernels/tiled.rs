@@ -1,5 +1,5 @@
-//! A tiled implicit-GEMM convolution for Burn's Cube backend (native wgpu so far; the WebGPU
-//! build does not compile it yet), written in CubeCL because Burn's own WGSL convolution for
+//! A tiled implicit-GEMM convolution for Burn's Cube backend (WebGPU in the browser, wgpu
+//! natively), written in CubeCL because Burn's own WGSL convolution for
 //! devices without cooperative matrices is the direct kernel: one output vector per invocation,
 //! its whole window read from memory, nothing shared between invocations.
 //!
