@@ -40,6 +40,7 @@ fn plan(proto: &pb::ModelProto, fact: InferenceFact, part: &str) -> Result<Plan>
 fn run(plan: &Plan, input: Tensor) -> Result<Vec<f32>> {
     let fail = |e: TractError| Error::Inference(cause(&e));
     let outputs = plan.run(tvec!(input.into())).map_err(fail)?;
+    crate::engine::tract::release_wide_vector_state();
     let out = outputs[0].cast_to::<f32>().map_err(fail)?;
     let view = out.to_plain_array_view::<f32>().map_err(fail)?;
     Ok(view.iter().copied().collect())

@@ -1,0 +1,77 @@
+//! Times the polygons of every mask of one segmentation (tolerance 1 px), split into tracing the
+//! boundaries and simplifying them, with the counts the time follows.
+//!
+//! `cargo run --release --example polygons -- MODEL.onnx IMAGE.png [RUNS]`
+
+use std::time::{Duration, Instant};
+
+use fastsam_web::polygon::{find_contours, polygons_of_contours};
+use fastsam_web::{FastSam, ImageView, PixelFormat, PolygonOptions, SegmentOptions};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        eprintln!("usage: polygons MODEL.onnx IMAGE.png [RUNS]");
+        std::process::exit(2);
+    }
+    let runs: usize = args.get(3).map(|r| r.parse()).transpose()?.unwrap_or(10);
+    let model = FastSam::from_onnx(&std::fs::read(&args[1])?)?;
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&args[2])?));
+    let mut reader = decoder.read_info()?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf)?;
+    let format = match info.color_type {
+        png::ColorType::Rgb => PixelFormat::Rgb,
+        png::ColorType::Rgba => PixelFormat::Rgba,
+        other => return Err(format!("unsupported PNG colour type {other:?}").into()),
+    };
+    let image = ImageView::new(&buf[..info.buffer_size()], info.width, info.height, format)?;
+    let (letterbox, input) = model.preprocess(&image);
+    let raw = model.infer(&input)?;
+    let seg = fastsam_web::pipeline::postprocess(&raw, &letterbox, &SegmentOptions::default());
+    let masks: Vec<_> = seg.instances().iter().map(|i| &i.mask).collect();
+    let size = [image.width(), image.height()];
+    let options = PolygonOptions::default();
+
+    let (mut trace, mut simplify) = (Vec::new(), Vec::new());
+    let mut counts = (0, 0, 0, 0);
+    for run in 0..runs {
+        let t0 = Instant::now();
+        let contours: Vec<_> = masks.iter().map(|m| find_contours(m)).collect();
+        let t1 = Instant::now();
+        let mut kept = 0;
+        for c in &contours {
+            for p in polygons_of_contours(c, size, &options)? {
+                kept += p.exterior.len() + p.holes.iter().map(Vec::len).sum::<usize>();
+            }
+        }
+        simplify.push(t1.elapsed());
+        trace.push(t1 - t0);
+        if run == 0 {
+            let rings = contours.iter().flatten();
+            counts = (
+                rings.clone().count(),
+                rings.clone().filter(|c| c.is_hole).count(),
+                rings.map(|c| c.points.len()).sum::<usize>(),
+                kept,
+            );
+        }
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (t, s) = (median(&mut trace), median(&mut simplify));
+    let (rings, holes, traced, kept) = counts;
+    println!(
+        "{} masks at {}x{}: {rings} rings ({holes} holes), {traced} traced points, {kept} kept at 1 px",
+        masks.len(),
+        size[0],
+        size[1]
+    );
+    println!(
+        "median of {runs}: trace {t:.1?}, simplify {s:.1?}, total {:.1?}",
+        t + s
+    );
+    Ok(())
+}
