@@ -1,14 +1,16 @@
 // Benchmark worker for this package: loads the model on `job.backend`, segments the image
 // `warmup + runs` times and reports the package's own timings (pre-processing, model run,
 // post-processing); with `promptRuns`, also times each prompt on the last segmentation. With
-// `threads` > 1 it runs the threaded build (pkg/threaded/) on a pool of that many workers. Reports
+// `threads` > 1 it runs the threaded build (pkg/threaded/) on a pool of that many workers, else
+// the one-engine build of `backend` (pkg/webgpu/ or pkg/cpu/). Reports
 // the wasm memory's size before the load, after it and after the first segmentation: linear memory
 // only grows, so each is the peak of the wasm heap up to that point (GPU buffers not included).
 import { loadBuild } from "../pkg/threads.js";
 import { fetchBytes, loadImage, serveJob } from "./common.js";
 
 serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup, promptRuns = 0, threads = 1, gemmTile, gpuConv }) => {
-  const { glue } = await loadBuild(threads > 1 ? "threaded" : "single", threads);
+  const build = threads > 1 ? "threaded" : backend === "webgpu" ? "webgpu" : "cpu";
+  const { glue } = await loadBuild(build, threads);
   const { FastSam } = glue;
   const { memory } = await glue.default(); // the instance's exports, already initialised
   const [bytes, image] = await Promise.all([fetchBytes(modelUrl), loadImage(imageUrl, size)]);

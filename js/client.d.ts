@@ -21,7 +21,7 @@ import type {
   TextOptions,
   TextScore,
   YoloOptions,
-} from "./fastsam_web.js";
+} from "./cpu/fastsam_web_cpu.js";
 
 export { ERROR_CODES, FastSamError, type FastSamErrorCode } from "./errors.js";
 

@@ -3,8 +3,8 @@
 // results are plain objects whose pixel buffers were transferred, not copied.
 import { FastSamError, deserializeError } from "./errors.js";
 
-/** @typedef {import("./fastsam_web.js").OverlayOptions} OverlayOptions */
-/** @typedef {import("./fastsam_web.js").PolygonOptions} PolygonOptions */
+/** @typedef {import("./cpu/fastsam_web_cpu.js").OverlayOptions} OverlayOptions */
+/** @typedef {import("./cpu/fastsam_web_cpu.js").PolygonOptions} PolygonOptions */
 
 export { clearModelCache, isModelCached } from "./model-cache.js";
 export { ERROR_CODES, FastSamError } from "./errors.js";
@@ -110,7 +110,7 @@ export class FastSamWorker {
 
   /**
    * Runs the model once on `image`.
-   * @param {import("./fastsam_web.js").ImageInput} image `ImageData` or `{data, width, height}`
+   * @param {import("./cpu/fastsam_web_cpu.js").ImageInput} image `ImageData` or `{data, width, height}`
    *   (RGBA or RGB bytes)
    * @param {import("./client.js").WorkerSegmentOptions} [options] the `SegmentOptions` of
    *   `FastSam.segment`, plus `transfer: true` to move `image.data`'s buffer to the worker
@@ -219,7 +219,7 @@ export class WorkerSegmentation {
    * Point prompt (see `Segmentation.points`): the masks with their bitmaps, and their overlay.
    * @param {Array<[number, number]>} points
    * @param {number[]} [labels] 1 = object, 0 = background (all 1 when omitted)
-   * @param {import("./fastsam_web.js").PointOptions & {overlay?: OverlayOptions}} [options]
+   * @param {import("./cpu/fastsam_web_cpu.js").PointOptions & {overlay?: OverlayOptions}} [options]
    * @returns {Promise<import("./client.js").PromptResult>}
    */
   async points(points, labels, { overlay, ...options } = {}) {
@@ -229,7 +229,7 @@ export class WorkerSegmentation {
   /**
    * Box prompt (see `Segmentation.boxes`): the masks with their bitmaps, and their overlay.
    * @param {Array<[number, number, number, number]>} boxes
-   * @param {import("./fastsam_web.js").BoxOptions & {overlay?: OverlayOptions}} [options]
+   * @param {import("./cpu/fastsam_web_cpu.js").BoxOptions & {overlay?: OverlayOptions}} [options]
    * @returns {Promise<import("./client.js").PromptResult>}
    */
   async boxes(boxes, { overlay, ...options } = {}) {
@@ -242,7 +242,7 @@ export class WorkerSegmentation {
    * first call embeds every mask's region (slow: one CLIP image-encoder run per mask); later ones
    * only the sentences.
    * @param {string | string[]} prompt
-   * @param {import("./fastsam_web.js").TextOptions & {overlay?: OverlayOptions}} [options]
+   * @param {import("./cpu/fastsam_web_cpu.js").TextOptions & {overlay?: OverlayOptions}} [options]
    * @returns {Promise<import("./client.js").PromptResult>}
    */
   async text(prompt, { overlay, ...options } = {}) {
@@ -252,7 +252,7 @@ export class WorkerSegmentation {
   /**
    * The CLIP scores behind `text()`, per sentence and mask.
    * @param {string | string[]} prompt
-   * @returns {Promise<import("./fastsam_web.js").TextScore[][]>}
+   * @returns {Promise<import("./cpu/fastsam_web_cpu.js").TextScore[][]>}
    */
   textScores(prompt) {
     return this.#request("textScores", { prompt });
@@ -299,8 +299,8 @@ export class WorkerSegmentation {
   /**
    * A COCO dataset of the masks (see `Segmentation.toCoco`).
    * @param {number[]} [indices] default: every mask, largest first
-   * @param {import("./fastsam_web.js").CocoOptions} [options]
-   * @returns {Promise<import("./fastsam_web.js").CocoDataset>}
+   * @param {import("./cpu/fastsam_web_cpu.js").CocoOptions} [options]
+   * @returns {Promise<import("./cpu/fastsam_web_cpu.js").CocoDataset>}
    */
   toCoco(indices, options) {
     return this.#request("export", { format: "toCoco", indices, options });
@@ -309,7 +309,7 @@ export class WorkerSegmentation {
   /**
    * YOLO segmentation label lines of the masks (see `Segmentation.toYolo`).
    * @param {number[]} [indices]
-   * @param {import("./fastsam_web.js").YoloOptions} [options]
+   * @param {import("./cpu/fastsam_web_cpu.js").YoloOptions} [options]
    * @returns {Promise<string>}
    */
   toYolo(indices, options) {
@@ -319,7 +319,7 @@ export class WorkerSegmentation {
   /**
    * An SVG document of the masks (see `Segmentation.toSvg`).
    * @param {number[]} [indices]
-   * @param {import("./fastsam_web.js").SvgOptions} [options]
+   * @param {import("./cpu/fastsam_web_cpu.js").SvgOptions} [options]
    * @returns {Promise<string>}
    */
   toSvg(indices, options) {
@@ -329,8 +329,8 @@ export class WorkerSegmentation {
   /**
    * A GeoJSON FeatureCollection of the masks in pixel coordinates (see `Segmentation.toGeoJson`).
    * @param {number[]} [indices]
-   * @param {import("./fastsam_web.js").PolygonExportOptions} [options]
-   * @returns {Promise<import("./fastsam_web.js").GeoJsonFeatureCollection>}
+   * @param {import("./cpu/fastsam_web_cpu.js").PolygonExportOptions} [options]
+   * @returns {Promise<import("./cpu/fastsam_web_cpu.js").GeoJsonFeatureCollection>}
    */
   toGeoJson(indices, options) {
     return this.#request("export", { format: "toGeoJson", indices, options });
@@ -339,8 +339,8 @@ export class WorkerSegmentation {
   /**
    * Label Studio results of the masks, polygons or brush RLE (see `Segmentation.toLabelStudio`).
    * @param {number[]} [indices]
-   * @param {import("./fastsam_web.js").LabelStudioOptions} [options]
-   * @returns {Promise<import("./fastsam_web.js").LabelStudioResult[]>}
+   * @param {import("./cpu/fastsam_web_cpu.js").LabelStudioOptions} [options]
+   * @returns {Promise<import("./cpu/fastsam_web_cpu.js").LabelStudioResult[]>}
    */
   toLabelStudio(indices, options) {
     return this.#request("export", { format: "toLabelStudio", indices, options });
@@ -369,7 +369,7 @@ export class WorkerSegmentation {
   /**
    * The `k` best-scoring boxes.
    * @param {number} k
-   * @returns {Promise<import("./fastsam_web.js").Proposal[]>}
+   * @returns {Promise<import("./cpu/fastsam_web_cpu.js").Proposal[]>}
    */
   proposals(k) {
     return this.#request("proposals", { k });

@@ -1,5 +1,5 @@
-// The package's main entry, `import ... from "fastsam-web"`: the wasm API (`default` to initialise,
-// `FastSam`, `Segmentation`, `Mask`) and the error class every call throws.
-export * from "./fastsam_web.js";
-export { default } from "./fastsam_web.js";
+// The package's main entry, `import ... from "fastsam-web"`: `FastSam` on the page's own thread
+// (on the one-engine build it needs, with the fallback policy `FastSamWorker` uses) and the error
+// class every call throws.
+export { default, FastSam } from "./fastsam.js";
 export { ERROR_CODES, FastSamError } from "./errors.js";

@@ -1,9 +1,8 @@
-// Picks the wasm build a worker runs, and starts the threaded build's pool of Web Workers.
+// Picks the wasm build a model runs on, and starts the threaded build's pool of Web Workers.
 //
-// A worker downloads one engine, not both: the WebGPU build (the Burn port, no tract) where WebGPU
-// has an adapter, else a CPU build (tract, no Burn): the threaded one (N threads) on cross-origin
-// isolated pages (for SharedArrayBuffer), the single-threaded one elsewhere. The "single" build
-// (both engines, one thread) is the package's main entry for pages that run the model themselves.
+// A page downloads one engine, not both: the WebGPU build (the Burn port, no tract) where WebGPU
+// has an adapter, else a CPU build (tract, no Burn): the threaded one (N threads) in a worker of a
+// cross-origin isolated page (for SharedArrayBuffer), the single-threaded one elsewhere.
 
 /** The most threads the default asks for: beyond this the matrix products scale poorly. */
 const MAX_DEFAULT_THREADS = 8;
@@ -73,7 +72,6 @@ export async function chooseBuild({ backend = "auto", threads = defaultThreads()
 
 /** Where each build's bindings are, relative to this file. */
 const BINDINGS = {
-  single: () => import("./fastsam_web.js"),
   webgpu: () => import("./webgpu/fastsam_web_webgpu.js"),
   cpu: () => import("./cpu/fastsam_web_cpu.js"),
   threaded: () => import("./threaded/fastsam_web_threaded.js"),
@@ -88,7 +86,7 @@ const BINDINGS = {
 const builds = {};
 
 /**
- * Imports and instantiates a build, `"single"`, `"webgpu"`, `"cpu"` or `"threaded"` (the latter
+ * Imports and instantiates a build, `"webgpu"`, `"cpu"` or `"threaded"` (the latter
  * with its pool of `threads` workers). Resolves to `{glue, threads}`: the build's bindings and its
  * thread count.
  */

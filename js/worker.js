@@ -7,20 +7,12 @@
 // `{type: "cancel", id}` aborts load request `id` at once (it is not queued) if its model is still
 // queued or downloading; a model already compiling finishes loading.
 import { FastSamError, serializeError } from "./errors.js";
+import { checkBackend, FallbackModel } from "./fallback.js";
 import { DEFAULT_CACHE, fetchModel, storeModel } from "./model-cache.js";
-import { checkThreads, chooseBuild, chooseCpuBuild, defaultThreads, loadBuild } from "./threads.js";
+import { checkThreads, defaultThreads } from "./threads.js";
 
-/** @type {any} a `FastSam` of one of the builds */
-let model = null;
-/** How the loaded model's build was chosen: `{build, threads, threadsReason?, fallbackReason?}`. */
-let buildInfo = null;
-/**
- * What an "auto" model on the WebGPU build needs to move to a CPU build if the GPU fails (that
- * build has no CPU engine): `{bytes, options, threads}`; null otherwise.
- */
-let gpuSource = null;
-/** The text encoder's files and options, reloaded on the CPU build after such a move. */
-let textSource = null;
+/** @type {FallbackModel | null} the loaded model, on one of the builds */
+let host = null;
 /** Live segmentations by handle. */
 const segmentations = new Map();
 let nextHandle = 1;
@@ -88,8 +80,8 @@ function timed(run) {
   return [value, performance.now() - t0];
 }
 
-/** Where `model` runs now, and why not on WebGPU when that was asked for. */
-function backendOf(model) {
+/** Where the model runs now, and why not on WebGPU when that was asked for. */
+function backendOf({ model, info: chosen, fallbackReason }) {
   const info = {
     backend: model.backend,
     engine: model.engine,
@@ -97,9 +89,8 @@ function backendOf(model) {
     threads: model.threads,
     gemmTile: model.gemmTile,
   };
-  const fallbackReason = buildInfo?.fallbackReason ?? model.fallbackReason;
   if (fallbackReason !== undefined) info.fallbackReason = fallbackReason;
-  if (buildInfo?.threadsReason !== undefined) info.threadsReason = buildInfo.threadsReason;
+  if (chosen.threadsReason !== undefined) info.threadsReason = chosen.threadsReason;
   return info;
 }
 
@@ -108,126 +99,10 @@ function invalidOption(message) {
   return new FastSamError("INVALID_OPTION", message);
 }
 
-/** Rejects a `backend` option the builds do not know, before anything is downloaded. */
-function checkBackend(backend) {
-  if (backend !== undefined && !["auto", "webgpu", "cpu"].includes(backend)) {
-    throw invalidOption(`backend "${backend}" is unknown; use "auto", "webgpu" or "cpu"`);
-  }
-}
-
-/** `{build, threads, threadsReason?}` without the keys that are undefined. */
-function describeBuild(build, threads, threadsReason) {
-  return threadsReason === undefined ? { build, threads } : { build, threads, threadsReason };
-}
-
-/**
- * The CPU build for `threads`, loaded: the threaded one where the page allows it, else (or when
- * its pool cannot start, saying why) the single-threaded one.
- */
-async function cpuBuild(threads) {
-  const choice = chooseCpuBuild(threads);
-  if (choice.build === "threaded") {
-    try {
-      const loaded = await loadBuild("threaded", choice.threads);
-      return { glue: loaded.glue, info: describeBuild("threaded", loaded.threads) };
-    } catch (error) {
-      const { glue } = await loadBuild("cpu");
-      return { glue, info: describeBuild("cpu", 1, `the threaded build failed to start: ${error.message}`) };
-    }
-  }
-  const { glue } = await loadBuild("cpu");
-  return { glue, info: describeBuild("cpu", 1, choice.reason) };
-}
-
-/** Loads `bytes` on a CPU build; `gpuReason`: why an "auto" model is not on WebGPU. */
-async function loadOnCpu(bytes, options, threads, gpuReason) {
-  const { glue, info } = await cpuBuild(threads);
-  const loaded = await glue.FastSam.load(bytes, { ...options, backend: "cpu" });
-  return { loaded, info: gpuReason === undefined ? info : { ...info, fallbackReason: gpuReason } };
-}
-
-/**
- * The codes of the WebGPU build's failures that an "auto" model recovers from on a CPU build:
- * WebGPU unusable at load, or the GPU failing mid-session.
- */
-const GPU_FAILURES = ["NO_WEBGPU", "GPU_LOST"];
-
-/** True when `error` is a GPU failure a CPU build can take over from. */
-const isGpuFailure = (error) => GPU_FAILURES.includes(error?.code);
-
-/**
- * The WebGPU build's error text for a fallback reason: without its category prefix and its advice
- * to use a CPU build (this worker does that).
- */
-function gpuFailure(error) {
-  return String(error?.message ?? error)
-    .replace(/^(WebGPU unavailable|GPU failed): /, "")
-    .split("; this is fastsam-web's WebGPU build")[0];
-}
-
-/**
- * Loads `bytes` as `options` and `threads` ask: on the WebGPU build where "auto" or "webgpu" finds
- * an adapter, else on a CPU build. An "auto" model whose WebGPU fails to start goes to a CPU build.
- */
-async function loadModel(bytes, options, threads = defaultThreads()) {
-  const choice = await chooseBuild({ backend: options.backend, threads });
-  if (choice.build !== "webgpu") return loadOnCpu(bytes, options, threads, choice.gpuReason);
-  const auto = (options.backend ?? "auto") === "auto";
-  let glue;
-  try {
-    ({ glue } = await loadBuild("webgpu"));
-  } catch (error) {
-    if (!auto) throw error;
-    return loadOnCpu(bytes, options, threads, `the WebGPU build could not start: ${error?.message ?? error}`);
-  }
-  try {
-    const loaded = await glue.FastSam.load(bytes, options);
-    return { loaded, info: describeBuild("webgpu", 1, choice.reason), source: auto ? { bytes, options, threads } : null };
-  } catch (error) {
-    if (!auto || !isGpuFailure(error)) throw error;
-    return loadOnCpu(bytes, options, threads, `${gpuFailure(error)}; so on the CPU`);
-  }
-}
-
-/**
- * After `error` from the WebGPU build: moves an "auto" model (and its text encoder) to a CPU build
- * and returns true, or returns false when `error` is no GPU failure of such a model.
- */
-async function moveToCpu(error) {
-  if (!gpuSource || !isGpuFailure(error)) return false;
-  const { bytes, options, threads } = gpuSource;
-  let reason = `${gpuFailure(error)}; now on the CPU`;
-  let moved;
-  try {
-    moved = await loadOnCpu(bytes, options, threads, reason);
-  } catch (moveError) {
-    moveError.message = `${moveError.message} (while moving to the CPU after: ${error.message})`;
-    throw moveError;
-  }
-  gpuSource = null;
-  model?.free();
-  model = moved.loaded;
-  buildInfo = moved.info;
-  const text = textSource;
-  textSource = null;
-  if (text) {
-    try {
-      await model.loadTextEncoder(text.files, { ...text.options, backend: "cpu" });
-    } catch (textError) {
-      // The model moved; only the text prompt is lost, and the reason says why.
-      reason += `; the text encoder could not be loaded on the CPU: ${textError.message}`;
-      buildInfo = { ...buildInfo, fallbackReason: reason };
-    }
-  }
-  return true;
-}
-
-/** A text prompt's GPU failure moves the model to the CPU; the segmentation stays on the GPU build. */
-async function textFailed(error) {
-  if (await moveToCpu(error)) {
-    error.message += " (the model has moved to the CPU: segment the image again for text prompts)";
-  }
-  throw error;
+/** The loaded model, or a `NO_MODEL` error. */
+function loaded() {
+  if (!host) throw new FastSamError("NO_MODEL", "No model is loaded: call load() first");
+  return host;
 }
 
 /** Fill colour of a merged point mask when the caller's overlay options name none. */
@@ -299,14 +174,12 @@ const handlers = {
       }
       signal.throwIfAborted();
       onProgress({ status: "compiling", file });
-      const { loaded, info: chosen, source: kept = null } = await loadModel(bytes, loadOptions, threads);
-      model?.free();
-      model = loaded;
-      buildInfo = chosen;
-      gpuSource = kept;
-      textSource = null;
+      const next = await FallbackModel.load(bytes, loadOptions, threads);
+      host?.free();
+      host = next;
       if (typeof source === "string" && cacheName && !cached) await storeModel(source, bytes, cacheName);
-      const info = { file, ...backendOf(model), inputSize: model.inputSize, dtype: model.dtype, cached };
+      const { inputSize, dtype } = host.model;
+      const info = { file, ...backendOf(host), inputSize, dtype, cached };
       onProgress({ status: "ready", ...info });
       return [info];
     } finally {
@@ -317,12 +190,12 @@ const handlers = {
   async loadTextEncoder({ sources, options }, id) {
     const { signal } = loads.get(id);
     try {
-      if (!model) throw new FastSamError("NO_MODEL", "No model is loaded: call load() first");
+      const fastsam = loaded();
       const { cache, ...textOptions } = options;
       const cacheName = cache === false ? null : typeof cache === "string" ? cache : DEFAULT_CACHE;
       const onProgress = (info) => self.postMessage({ id, progress: info });
       // Refused before anything is downloaded.
-      if (model.build === "webgpu" && textOptions.backend === "cpu") {
+      if (fastsam.model.build === "webgpu" && textOptions.backend === "cpu") {
         throw invalidOption(
           'The model runs on the WebGPU build, which has no CPU engine: load the model with backend "cpu" to run the text encoder on the CPU',
         );
@@ -344,22 +217,11 @@ const handlers = {
         signal.throwIfAborted();
       }
       onProgress({ status: "compiling", file: "text encoder" });
-      // A new encoder replaces the kept one (and a GPU move must not reload the old one first).
-      const previous = textSource;
-      textSource = null;
-      try {
-        await model.loadTextEncoder(files, textOptions);
-      } catch (error) {
-        if (!(await moveToCpu(error))) {
-          textSource = previous;
-          throw error;
-        }
-        await model.loadTextEncoder(files, { ...textOptions, backend: "cpu" });
-      }
-      if (gpuSource) textSource = { files, options: textOptions };
+      await fastsam.loadTextEncoder(files, textOptions);
       for (const [url, bytes] of toStore) await storeModel(url, bytes, cacheName);
-      const info = { backend: model.textBackend };
-      if (model.textFallbackReason !== undefined) info.fallbackReason = model.textFallbackReason;
+      const { textBackend, textFallbackReason } = fastsam.model;
+      const info = { backend: textBackend };
+      if (textFallbackReason !== undefined) info.fallbackReason = textFallbackReason;
       onProgress({ status: "ready", file: "text encoder", ...info });
       return [info];
     } finally {
@@ -370,23 +232,18 @@ const handlers = {
   async text({ handle, prompt, options, overlay: style }) {
     const seg = segmentation(handle);
     const t0 = performance.now();
-    const masks = await seg.text(prompt, options).catch(textFailed);
+    const masks = await seg.text(prompt, options).catch((error) => loaded().textFailed(error));
     return promptResult(seg, [masks, performance.now() - t0], style);
   },
 
   async textScores({ handle, prompt }) {
-    return [await segmentation(handle).textScores(prompt).catch(textFailed)];
+    const seg = segmentation(handle);
+    return [await seg.textScores(prompt).catch((error) => loaded().textFailed(error))];
   },
 
   async segment({ image, options }) {
-    if (!model) throw new FastSamError("NO_MODEL", "No model is loaded: call load() first");
-    let seg;
-    try {
-      seg = await model.segment(image, options);
-    } catch (error) {
-      if (!(await moveToCpu(error))) throw error;
-      seg = await model.segment(image, options);
-    }
+    const fastsam = loaded();
+    const seg = await fastsam.segment(image, options);
     const handle = nextHandle++;
     segmentations.set(handle, seg);
     const { width, height, maskWidth, maskHeight, length, preprocessMs, inferenceMs, postprocessMs } = seg;
@@ -402,7 +259,7 @@ const handlers = {
         inferenceMs,
         postprocessMs,
         // The backend that ran: a GPU failure moves an "auto" model to the CPU mid-session.
-        model: backendOf(model),
+        model: backendOf(fastsam),
       },
     ];
   },
@@ -482,7 +339,7 @@ const handlers = {
   /** Testing aid: makes the WebGPU build's model behave as if its GPU had just failed. */
   simulateGpuFailure({ reason }) {
     try {
-      model?.simulateGpuFailure(reason);
+      host?.model.simulateGpuFailure(reason);
     } catch {
       // The WebGPU build rejects (it has no CPU engine) and fails every later run: the next
       // segment() moves the model.

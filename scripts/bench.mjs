@@ -16,7 +16,6 @@ import { launch, newPage } from "../tests/e2e/browser.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ORT_DIST = path.join(root, "node_modules/onnxruntime-web/dist");
-const PKG_WASM = path.join(root, "pkg/fastsam_web_bg.wasm");
 /** The post-processing row's image size (the issue's "300 retina masks at 2000x1500"). */
 const POST_SIZE = [2000, 1500];
 
@@ -291,7 +290,6 @@ function postJob({ target, urls }, opts) {
 /** Raw and gzip -9 bytes of the wasm modules compared in the Size section. */
 function sizes(opts) {
   const files = [
-    ["fastsam-web, both engines (pkg/fastsam_web_bg.wasm; the package's main entry)", PKG_WASM],
     ["fastsam-web WebGPU build (pkg/webgpu/fastsam_web_webgpu_bg.wasm; the worker with WebGPU)", path.join(root, "pkg/webgpu/fastsam_web_webgpu_bg.wasm")],
     ["fastsam-web CPU build (pkg/cpu/fastsam_web_cpu_bg.wasm; the worker without WebGPU)", path.join(root, "pkg/cpu/fastsam_web_cpu_bg.wasm")],
     ["fastsam-web threaded CPU build (pkg/threaded/fastsam_web_threaded_bg.wasm; isolated pages)", path.join(root, "pkg/threaded/fastsam_web_threaded_bg.wasm")],
@@ -382,7 +380,7 @@ async function main() {
     if (build.status !== 0) throw new Error("npm run build:wasm failed");
   }
   for (const [file, hint] of [
-    [path.join(root, "pkg/fastsam_web.js"), "run `npm run build:wasm`"],
+    [path.join(root, "pkg/cpu/fastsam_web_cpu.js"), "run `npm run build:wasm`"],
     [path.join(ORT_DIST, "ort.wasm.min.mjs"), "run `npm install`"],
   ]) {
     if (!existsSync(file)) throw new Error(`${path.relative(root, file)} is missing: ${hint}`);

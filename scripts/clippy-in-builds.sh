@@ -8,7 +8,7 @@
 #   native tests        native, burn + tract + threads, every target (lib, unit and integration
 #                       tests, examples);
 #   native wgpu test    native, burn with wgpu (no tract): the library and tests/burn_wgpu.rs;
-#   browser tests       wasm32, burn + tract (the two-engine package) and tests/web.rs;
+#   browser tests       wasm32, burn + tract (both engines) and tests/web.rs;
 #   npm run build       wasm32 with Burn alone (pkg/webgpu/), tract alone (pkg/cpu/), and tract with
 #                       threads on the pinned nightly (pkg/threaded/; its clippy is that nightly's).
 # `clippy-driver` is found on PATH: rustup's proxy picks the toolchain cargo runs under.

@@ -3,7 +3,7 @@
 # runs that between them compile each `cfg` branch once:
 #   1. native and wasm32 together, every engine and the thread pool (`threads` = tract + rayon;
 #      with the default `burn` and its `gpu-kernels`): the native tests and examples, the
-#      two-engine package build, and the threaded build's code (which the package builds on
+#      browser tests' two-engine build, and the threaded build's code (which the package builds on
 #      nightly);
 #   2. wasm32, Burn alone: the WebGPU build (pkg/webgpu/, the `not(feature = "tract")` branches);
 #   3. wasm32, tract alone: the CPU build (pkg/cpu/, the `not(feature = "burn")` branches).

@@ -51,7 +51,7 @@ function parseArgs(argv) {
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>run</title><link rel="icon" href="data:,">
 <script type="module">
-  import init, { FastSam } from "/pkg/fastsam_web.js";
+  import init, { FastSam } from "/pkg/index.js";
   const wasm = await init();
   const memory = () => wasm.memory.buffer.byteLength;
   const fetchBytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());

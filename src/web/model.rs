@@ -79,7 +79,7 @@ impl FastSamJs {
         self.inner.tile().name().into()
     }
 
-    /// Which of the package's wasm builds this is: `"single"` (both engines, one thread),
+    /// Which wasm build this is: `"single"` (both engines, one thread: the browser tests' build),
     /// `"webgpu"` (the Burn port only), `"cpu"` (tract only, one thread) or `"threaded"` (tract on a
     /// pool of workers).
     #[wasm_bindgen(

@@ -1,7 +1,8 @@
-// The automatic backend choice through the package's worker client: headless Chromium with
-// WebGPU allowed (SwiftShader) runs the fixture on the WebGPU build (Burn, no tract); without it
-// the adapter is null and the same call runs on the CPU build (tract), saying why. Both give the
-// same masks, and a GPU failure mid-session moves an "auto" model to the CPU build.
+// The automatic backend choice through the package's worker client and its main-thread `FastSam`:
+// headless Chromium with WebGPU allowed (SwiftShader) runs the fixture on the WebGPU build (Burn,
+// no tract); without it the adapter is null and the same call runs on the CPU build (tract),
+// saying why. Both give the same masks, and a GPU failure mid-session moves an "auto" model to the
+// CPU build, in a worker and on the page's thread alike (one fallback policy: js/fallback.js).
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -14,6 +15,7 @@ import { serve } from "./server.mjs";
 const PAGE = `<!doctype html><meta charset="utf-8"><title>backend</title><link rel="icon" href="data:,">
 <script type="module">
   import { FastSamWorker } from "/pkg/client.js";
+  import { FastSam } from "/pkg/index.js";
 ${PICTURE_SCRIPT}
   /** Loads the fixture with \`options\`, segments the picture, returns the model and mask areas. */
   window.run = async (options) => {
@@ -45,6 +47,49 @@ ${PICTURE_SCRIPT}
       return { error: { code: e.code, message: e.message } };
     } finally {
       worker.terminate();
+    }
+  };
+  /**
+   * The main-thread API: loads with "auto" and a text encoder, segments; with \`lose\`, fails the
+   * GPU (testing aid) and segments again, then runs a text prompt.
+   */
+  window.mainThread = async ({ lose }) => {
+    const bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const changes = [];
+    let model;
+    try {
+      model = await FastSam.load(await bytes("/fixtures/tiny-640.onnx"));
+      model.onbackendchange = (event) => changes.push(event);
+      const describe = () => ({
+        backend: model.backend, engine: model.engine, build: model.build, fallbackReason: model.fallbackReason,
+      });
+      const first = describe();
+      await model.loadTextEncoder({
+        image: await bytes("/clip/tiny-clip-image.onnx"),
+        text: await bytes("/clip/tiny-clip-text.onnx"),
+        vocab: await bytes("/clip/clip-bpe.txt.gz"),
+      });
+      const areasOf = (seg) => {
+        const masks = seg.everything();
+        const areas = masks.map((m) => m.area);
+        for (const m of masks) m.free();
+        return areas;
+      };
+      const seg = await model.segment(window.picture());
+      const before = areasOf(seg);
+      seg.free();
+      if (lose) model.simulateGpuFailure("simulated loss");
+      const again = await model.segment(window.picture());
+      const after = areasOf(again);
+      const picked = await again.text("a red square");
+      const textAfter = picked.length;
+      for (const m of picked) m.free();
+      again.free();
+      return { first, after: describe(), textBackend: model.textBackend, textAfter, changes, areas: [before, after] };
+    } catch (e) {
+      return { error: { code: e.code, message: e.message, stack: e.stack } };
+    } finally {
+      model?.free();
     }
   };
   /** Loads with "auto", segments, fails the GPU (testing aid of worker.js), segments again. */
@@ -167,6 +212,36 @@ describe("backend choice", () => {
       assert.match(gpu.error.message, /"webgpu" is not available: .*device: simulated device failure; use backend/);
       assert.doesNotMatch(gpu.error.message, /\n/);
     });
+  });
+
+  it("on the page's thread, FastSam loads one engine and a GPU failure moves it to the CPU build", async () => {
+    const r = await withPage(server, { webgpu: true }, (page) => page.evaluate(() => window.mainThread({ lose: true })));
+    assert.equal(r.error, undefined, JSON.stringify(r.error));
+    assert.deepEqual(r.first, { backend: "webgpu", engine: "burn", build: "webgpu", fallbackReason: undefined });
+    assert.deepEqual(r.after, {
+      backend: "cpu",
+      engine: "tract",
+      build: "cpu",
+      fallbackReason: "WebGPU failed during a run (simulated loss); now on the CPU",
+    });
+    assert.deepEqual(r.changes, [{ backend: "cpu", reason: r.after.fallbackReason }]);
+    // The text encoder moved with the model.
+    assert.equal(r.textBackend, "cpu");
+    assert.equal(r.textAfter, 1);
+    const [before, after] = r.areas;
+    assert.ok(before.length > 0, "masks found");
+    assert.equal(after.length, before.length, "same number of masks");
+    before.forEach((area, i) => {
+      assert.ok(Math.abs(area - after[i]) <= 0.01 * Math.max(area, after[i]), `mask ${i}: ${area} vs ${after[i]} px`);
+    });
+
+    const cpu = await withPage(server, { webgpu: false }, (page) => page.evaluate(() => window.mainThread({ lose: false })));
+    assert.equal(cpu.error, undefined, JSON.stringify(cpu.error));
+    assert.equal(cpu.first.build, "cpu");
+    assert.match(cpu.first.fallbackReason, /no adapter/);
+    assert.deepEqual(cpu.changes, []);
+    assert.deepEqual(cpu.areas[0], cpu.areas[1]);
+    assert.equal(cpu.areas[0].length, before.length, "the same masks as on WebGPU");
   });
 
   it("a GPU failure mid-session moves an auto model from the WebGPU build to the CPU build", async () => {

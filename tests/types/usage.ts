@@ -5,9 +5,9 @@ import init, {
   FastSam,
   FastSamError,
   type FastSamErrorCode,
-  Mask,
-  Segmentation,
-  initSync,
+  type BackendChange,
+  type Mask,
+  type Segmentation,
   type CocoDataset,
   type ImageInput,
   type LabelStudioResult,
@@ -26,11 +26,12 @@ import {
   type ProgressInfo,
 } from "fastsam-web/worker";
 import { FastSam as GpuFastSam } from "fastsam-web/webgpu";
-import { FastSam as CpuFastSam } from "fastsam-web/cpu";
+import { FastSam as CpuFastSam, initSync } from "fastsam-web/cpu";
 
 export async function mainThread(bytes: Uint8Array, image: ImageInput): Promise<string> {
   await init();
   const model: FastSam = await FastSam.load(bytes, { backend: "auto" });
+  model.onbackendchange = (event: BackendChange) => console.log(event.backend, event.reason);
   const options: SegmentOptions = { conf: 0.4, iou: 0.9, maskResolution: "low" };
   const seg: Segmentation = await model.segment(image, options);
   const masks: Mask[] = seg.everything();
