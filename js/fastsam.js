@@ -114,7 +114,7 @@ export class FastSam {
     try {
       this.#host.model.simulateGpuFailure(reason);
     } catch {
-      // The WebGPU build rejects (it has no CPU engine) and fails every later run.
+      // A model on the CPU build has no GPU to fail.
     }
   }
 

@@ -341,8 +341,7 @@ const handlers = {
     try {
       host?.model.simulateGpuFailure(reason);
     } catch {
-      // The WebGPU build rejects (it has no CPU engine) and fails every later run: the next
-      // segment() moves the model.
+      // A model on a CPU build has no GPU to fail.
     }
     return [undefined];
   },

@@ -1,14 +1,16 @@
-//! Which engine runs the network in the browser: the Burn port on WebGPU or tract on the CPU, and
-//! the fallback from the first to the second when WebGPU is missing, fails to start, or fails
-//! mid-session.
+//! Which engine runs the network in the browser: the Burn port on WebGPU or tract on the CPU,
+//! chosen at load. A GPU that fails mid-session stays failed: every later run rejects with
+//! `GPU_LOST`, and moving the model to the CPU is the JavaScript fallback policy's job
+//! (`js/fallback.js`), which loads the CPU build: no build runs both engines for one model.
 
+#[cfg(feature = "burn")]
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Reflect, Uint8Array};
 #[cfg(feature = "burn")]
-use wasm_bindgen::JsCast;
-use wasm_bindgen::JsValue;
+use js_sys::Reflect;
+#[cfg(feature = "burn")]
+use wasm_bindgen::{JsCast, JsValue};
 #[cfg(feature = "burn")]
 use wasm_bindgen_futures::JsFuture;
 
@@ -34,7 +36,7 @@ use crate::engine::burn::BurnEngine;
 /// The backend a caller asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Request {
-    /// WebGPU when an adapter exists, else the CPU; falls back to the CPU if the GPU fails later.
+    /// WebGPU when an adapter exists, else the CPU (where the build has the CPU engine).
     Auto,
     /// WebGPU or an error.
     WebGpu,
@@ -88,7 +90,12 @@ compile_error!(
 /// What the WebGPU build (no tract) says where a model would need the CPU.
 #[cfg(not(feature = "tract"))]
 pub(super) const NO_CPU_ENGINE: &str = "this is fastsam-web's WebGPU build, which has no CPU engine: \
-use FastSamWorker (it switches to the CPU build by itself) or import fastsam-web/cpu";
+use FastSamWorker or FastSam from fastsam-web (they switch to the CPU build by themselves) or import fastsam-web/cpu";
+
+/// What a build with both engines (the browser tests') says after a GPU failure.
+#[cfg(all(feature = "burn", feature = "tract"))]
+pub(super) const NO_CPU_ENGINE: &str =
+    "the model stays on the failed GPU: load it again with backend \"cpu\" to run it on the CPU";
 
 /// The WebGPU build's refusal of a load that needs the CPU: `backend: "cpu"` was asked for
 /// (`reason` `None`), or WebGPU is unusable for `reason`.
@@ -115,6 +122,7 @@ fn cpu_model(engine: TractEngine) -> Result<FastSam> {
     Ok(FastSam::with_engine(Box::new(engine)))
 }
 
+/// The engine a runner holds.
 enum Active {
     #[cfg(feature = "burn")]
     Gpu(Rc<BurnEngine>),
@@ -122,37 +130,23 @@ enum Active {
     Cpu(Rc<FastSam>),
 }
 
-/// A loaded network on its current backend.
+/// A loaded network on the backend chosen at load.
 pub struct Runner {
-    active: RefCell<Active>,
+    active: Active,
     input_size: u32,
-    /// Input size requested at load (for dynamic exports), reused by a CPU fallback.
-    // Read by the move to the CPU, which the WebGPU build does not have.
-    #[cfg_attr(not(feature = "tract"), allow(dead_code))]
-    requested_size: Option<u32>,
-    /// Matrix-product tile of the tract plans, reused by a CPU fallback.
+    /// Matrix-product tile of the tract plans.
     tile: PlanTile,
-    /// The ONNX bytes, kept on the JS heap (not in wasm memory) while a GPU run may still fall
-    /// back to the CPU.
-    // Read by the move to the CPU, which the WebGPU build does not have.
-    #[cfg_attr(not(feature = "tract"), allow(dead_code))]
-    fallback_bytes: RefCell<Option<Uint8Array>>,
     /// Why the runner is on the CPU although WebGPU was asked for, if it is.
-    fallback_reason: RefCell<Option<String>>,
-    /// Called with `{backend, reason}` when a GPU failure moves the runner to the CPU.
-    on_change: RefCell<Option<js_sys::Function>>,
-    /// Why the GPU failed, in the WebGPU build (which has no CPU to move to).
-    #[cfg(not(feature = "tract"))]
+    fallback_reason: Option<String>,
+    /// Why the GPU failed, once it has: a lost device does not come back, so every later run
+    /// fails too.
+    #[cfg(feature = "burn")]
     lost: RefCell<Option<String>>,
-    /// Loaded with backend "auto": in the WebGPU build, a GPU failure marks the runner as lost
-    /// and says where the CPU engine is (a "webgpu" model just reports the error).
-    #[cfg(not(feature = "tract"))]
-    auto: bool,
 }
 
 impl Runner {
-    /// Loads `bytes` on the requested backend.
-    /// `tile`: the matrix-product tile of its tract plans (now, or at a fallback).
+    /// Loads `bytes` on the requested backend: `Auto` takes WebGPU where it starts, else the CPU
+    /// where this build has the CPU engine. `tile`: the matrix-product tile of its tract plans.
     pub async fn load(
         bytes: Vec<u8>,
         input_size: Option<u32>,
@@ -160,11 +154,10 @@ impl Runner {
         conv: GpuConv,
         tile: PlanTile,
     ) -> Result<Self> {
-        #[cfg_attr(not(feature = "tract"), allow(unused_mut))]
         let mut reason = None;
         if request != Request::Cpu {
-            match gpu_runner(&bytes, input_size, request, conv, tile).await {
-                Ok(runner) => return Ok(runner),
+            match gpu_engine(&bytes, input_size, conv).await {
+                Ok(engine) => return Ok(Self::new(engine, tile, None)),
                 Err(Fallback::Model(e)) => return Err(e),
                 Err(Fallback::NoGpu(why)) if request == Request::Auto => reason = Some(why),
                 Err(Fallback::NoGpu(why)) => {
@@ -177,43 +170,32 @@ impl Runner {
         #[cfg(feature = "tract")]
         {
             let model = cpu_model(tile.build(|| TractEngine::from_bytes(bytes, input_size))?)?;
-            let size = model.input_size();
-            Ok(Self::new(
-                Active::Cpu(Rc::new(model)),
-                size,
-                input_size,
-                tile,
-                None,
-                reason,
-            ))
+            Ok(Self::new(Active::Cpu(Rc::new(model)), tile, reason))
         }
         #[cfg(not(feature = "tract"))]
         {
             drop(bytes);
-            Err(no_cpu_engine(reason))
+            Err(no_cpu_engine(reason.take()))
         }
     }
 
-    fn new(
-        active: Active,
-        input_size: u32,
-        requested_size: Option<u32>,
-        tile: PlanTile,
-        fallback_bytes: Option<Uint8Array>,
-        fallback_reason: Option<String>,
-    ) -> Self {
+    fn new(active: Active, tile: PlanTile, fallback_reason: Option<String>) -> Self {
+        let input_size = match &active {
+            #[cfg(feature = "burn")]
+            Active::Gpu(engine) => {
+                use crate::engine::Engine;
+                engine.input_size()
+            }
+            #[cfg(feature = "tract")]
+            Active::Cpu(model) => model.input_size(),
+        };
         Self {
-            active: RefCell::new(active),
+            active,
             input_size,
-            requested_size,
             tile,
-            fallback_bytes: RefCell::new(fallback_bytes),
-            fallback_reason: RefCell::new(fallback_reason),
-            on_change: RefCell::new(None),
-            #[cfg(not(feature = "tract"))]
+            fallback_reason,
+            #[cfg(feature = "burn")]
             lost: RefCell::new(None),
-            #[cfg(not(feature = "tract"))]
-            auto: false,
         }
     }
 
@@ -229,7 +211,7 @@ impl Runner {
 
     /// `"webgpu"` or `"cpu"`.
     pub fn backend(&self) -> &'static str {
-        match &*self.active.borrow() {
+        match &self.active {
             #[cfg(feature = "burn")]
             Active::Gpu(_) => "webgpu",
             #[cfg(feature = "tract")]
@@ -239,7 +221,7 @@ impl Runner {
 
     /// How the loaded file stores its weights.
     pub fn weight_type(&self) -> WeightType {
-        match &*self.active.borrow() {
+        match &self.active {
             #[cfg(feature = "burn")]
             Active::Gpu(engine) => engine.signature().weight_type,
             #[cfg(feature = "tract")]
@@ -249,7 +231,7 @@ impl Runner {
 
     /// Threads computing the network: the pool's size for tract in the threaded build, else 1.
     pub fn threads(&self) -> usize {
-        match &*self.active.borrow() {
+        match &self.active {
             #[cfg(feature = "burn")]
             Active::Gpu(_) => 1,
             #[cfg(feature = "tract")]
@@ -259,7 +241,7 @@ impl Runner {
 
     /// `"burn"` or `"tract"`.
     pub fn engine(&self) -> &'static str {
-        match &*self.active.borrow() {
+        match &self.active {
             #[cfg(feature = "burn")]
             Active::Gpu(_) => "burn",
             #[cfg(feature = "tract")]
@@ -269,40 +251,31 @@ impl Runner {
 
     /// Why WebGPU is not in use although it was asked for (`None` when it is, or was not asked).
     pub fn fallback_reason(&self) -> Option<String> {
-        self.fallback_reason.borrow().clone()
+        self.fallback_reason.clone()
     }
 
-    /// Sets the callback told about a move to the CPU.
-    pub fn set_on_change(&self, callback: Option<js_sys::Function>) {
-        *self.on_change.borrow_mut() = callback;
-    }
-
-    /// The current callback.
-    pub fn on_change(&self) -> Option<js_sys::Function> {
-        self.on_change.borrow().clone()
-    }
-
-    /// Runs the network on a letterboxed input. A GPU failure in `auto` mode moves the runner to
-    /// the CPU for good and reruns the input there.
+    /// Runs the network on a letterboxed input. A GPU failure marks the GPU as failed and rejects
+    /// with `GPU_LOST`, now and at every later run.
     pub async fn infer(&self, input: &[f32]) -> Result<RawOutputs> {
-        #[cfg(feature = "burn")]
-        if let Some(engine) = self.gpu_engine()? {
-            let result = engine.infer_async(input).await.and_then(|raw| {
-                check_outputs(&raw, self.input_size)?;
-                Ok(raw)
-            });
-            match result {
-                Ok(raw) => return Ok(raw),
-                Err(e) => self.after_gpu_failure(e)?,
+        match &self.active {
+            #[cfg(feature = "burn")]
+            Active::Gpu(engine) => {
+                self.check_gpu()?;
+                let result = engine.infer_async(input).await.and_then(|raw| {
+                    check_outputs(&raw, self.input_size)?;
+                    Ok(raw)
+                });
+                result.map_err(|e| self.gpu_failed(&e.to_string()))
             }
+            #[cfg(feature = "tract")]
+            Active::Cpu(model) => model.infer(input),
         }
-        self.cpu_model()?.infer(input)
     }
 
     /// Runs the network and its post-processing, timing both. On the GPU with
     /// [`MaskAssembly::Gpu`] (or `Auto` on a hardware adapter) the masks are assembled there; if
     /// that fails, the input is run again with the masks assembled on the CPU, where a GPU failure
-    /// in `auto` mode moves the runner to the CPU for good as in [`Runner::infer`].
+    /// rejects as in [`Runner::infer`].
     pub async fn segment(
         &self,
         input: &[f32],
@@ -311,9 +284,10 @@ impl Runner {
     ) -> Result<Timed> {
         let start = now_ms();
         #[cfg(feature = "burn")]
-        if masks_on_gpu(options.mask_assembly)
-            && let Some(engine) = self.gpu_engine()?
+        if let Active::Gpu(engine) = &self.active
+            && masks_on_gpu(options.mask_assembly)
         {
+            self.check_gpu()?;
             let result = async {
                 let run = engine.run_on_device_async(input).await?;
                 let network_done = now_ms();
@@ -330,7 +304,7 @@ impl Runner {
                     });
                 }
                 // Assembling on the CPU may still work: the network reruns with both outputs
-                // read back, and a GPU that fails there too moves the model as usual.
+                // read back, and a GPU that fails there too rejects as usual.
                 Err(e) => web_sys::console::warn_1(
                     &format!("fastsam-web: masks on the GPU failed ({e}); assembling on the CPU")
                         .into(),
@@ -347,117 +321,44 @@ impl Runner {
         })
     }
 
-    /// The GPU engine while the runner is on it (`None` on the CPU). In the WebGPU build, a GPU
-    /// that failed stays failed (a lost device does not come back).
+    /// `GPU_LOST` once the GPU has failed.
     #[cfg(feature = "burn")]
-    fn gpu_engine(&self) -> Result<Option<Rc<BurnEngine>>> {
-        #[cfg(not(feature = "tract"))]
-        if let Some(why) = self.lost.borrow().clone() {
-            return Err(lost_gpu(&why));
+    fn check_gpu(&self) -> Result<()> {
+        match self.lost.borrow().as_deref() {
+            Some(why) => Err(lost_gpu(why)),
+            None => Ok(()),
         }
-        Ok(match &*self.active.borrow() {
-            Active::Gpu(engine) => Some(engine.clone()),
-            #[cfg(feature = "tract")]
-            Active::Cpu(_) => None,
-        })
     }
 
-    /// After a failed GPU run: `Ok` once an `auto` runner has moved to the CPU (the caller reruns
-    /// there), else the error to report.
+    /// Marks the GPU as failed for `why` (the first reason is kept) and gives the error to report.
     #[cfg(feature = "burn")]
-    fn after_gpu_failure(&self, error: Error) -> Result<()> {
-        #[cfg(feature = "tract")]
-        if self.fallback_bytes.borrow().is_some() {
-            self.fall_back(&error.to_string())?;
-            return Ok(());
-        }
-        #[cfg(not(feature = "tract"))]
-        if self.auto {
-            return match self.fall_back(&error.to_string()) {
-                Err(lost) => Err(lost),
-                Ok(never) => match never {},
-            };
-        }
-        Err(Error::GpuLost(format!(
-            "the GPU failed ({}) and this model was not loaded with backend \"auto\"",
-            error.message()
-        )))
+    fn gpu_failed(&self, why: &str) -> Error {
+        let mut lost = self.lost.borrow_mut();
+        lost_gpu(lost.get_or_insert_with(|| why.to_string()))
     }
 
-    /// The CPU model the runner is on.
-    #[cfg(feature = "tract")]
-    fn cpu_model(&self) -> Result<Rc<FastSam>> {
-        match &*self.active.borrow() {
-            Active::Cpu(model) => Ok(model.clone()),
+    /// Testing aid: behaves as if the GPU had just failed for `why`, so every later run rejects
+    /// with `GPU_LOST`. Refused for a model on the CPU, which has no GPU to fail.
+    pub fn simulate_gpu_failure(&self, why: &str) -> Result<()> {
+        match &self.active {
             #[cfg(feature = "burn")]
-            Active::Gpu(_) => Err(Error::Inference(
-                "internal error: the model is on the GPU".into(),
-            )),
-        }
-    }
-
-    /// The WebGPU build has no CPU model: every run went to the GPU.
-    #[cfg(not(feature = "tract"))]
-    fn cpu_model(&self) -> Result<NoCpuModel> {
-        Err(Error::Inference(NO_CPU_ENGINE.into()))
-    }
-
-    /// Moves to the CPU after a GPU failure: builds tract from the kept bytes and tells the
-    /// callback.
-    #[cfg(feature = "tract")]
-    pub fn fall_back(&self, why: &str) -> Result<Rc<FastSam>> {
-        let Some(bytes) = self.fallback_bytes.borrow_mut().take() else {
-            return Err(Error::GpuLost(format!(
-                "the GPU failed ({why}) and this model was not loaded with backend \"auto\""
-            )));
-        };
-        let engine = self
-            .tile
-            .build(|| TractEngine::from_bytes(bytes.to_vec(), self.requested_size))?;
-        let model = Rc::new(cpu_model(engine)?);
-        *self.active.borrow_mut() = Active::Cpu(model.clone());
-        let reason = format!("WebGPU failed during a run, now on the CPU: {why}");
-        *self.fallback_reason.borrow_mut() = Some(reason.clone());
-        if let Some(callback) = self.on_change() {
-            let event = js_sys::Object::new();
-            let _ = Reflect::set(&event, &"backend".into(), &"cpu".into());
-            let _ = Reflect::set(&event, &"reason".into(), &reason.into());
-            if let Err(e) = callback.call1(&JsValue::NULL, &event) {
-                web_sys::console::warn_2(&"onbackendchange threw".into(), &e);
+            Active::Gpu(_) => {
+                self.gpu_failed(why);
+                Ok(())
+            }
+            #[cfg(feature = "tract")]
+            Active::Cpu(_) => {
+                let _ = why;
+                Err(Error::InvalidOption(
+                    "the model runs on the CPU: it has no GPU to fail".into(),
+                ))
             }
         }
-        Ok(model)
-    }
-
-    /// The WebGPU build cannot move to the CPU: the GPU stays marked as failed, and this and every
-    /// later run fail with an error saying where the CPU engine is.
-    #[cfg(not(feature = "tract"))]
-    pub fn fall_back(&self, why: &str) -> Result<std::convert::Infallible> {
-        if !self.auto {
-            return Err(Error::GpuLost(format!(
-                "the GPU failed ({why}) and this model was not loaded with backend \"auto\""
-            )));
-        }
-        self.lost
-            .borrow_mut()
-            .get_or_insert_with(|| why.to_string());
-        Err(lost_gpu(why))
     }
 }
 
-/// Stands for the CPU model the WebGPU build does not have.
-#[cfg(not(feature = "tract"))]
-enum NoCpuModel {}
-
-#[cfg(not(feature = "tract"))]
-impl NoCpuModel {
-    fn infer(&self, _input: &[f32]) -> Result<RawOutputs> {
-        match *self {}
-    }
-}
-
-/// The error of a run in the WebGPU build once its GPU failed.
-#[cfg(not(feature = "tract"))]
+/// The error of a run once the GPU failed.
+#[cfg(feature = "burn")]
 fn lost_gpu(why: &str) -> Error {
     Error::GpuLost(format!(
         "WebGPU failed during a run ({why}); {NO_CPU_ENGINE}"
@@ -468,7 +369,7 @@ fn lost_gpu(why: &str) -> Error {
 pub struct Timed {
     /// The result.
     pub segmentation: Segmentation,
-    /// The network run, results read back (all of it after a move to the CPU mid-run).
+    /// The network run, results read back.
     pub inference_ms: f64,
     /// Threshold, NMS, boxes and masks (on the GPU: with the masks' readback).
     pub postprocess_ms: f64,
@@ -485,14 +386,11 @@ enum Fallback {
 
 /// The Burn engine on the page's WebGPU device.
 #[cfg(feature = "burn")]
-async fn gpu_runner(
+async fn gpu_engine(
     bytes: &[u8],
     input_size: Option<u32>,
-    request: Request,
     conv: GpuConv,
-    tile: PlanTile,
-) -> std::result::Result<Runner, Fallback> {
-    use crate::engine::Engine;
+) -> std::result::Result<Active, Fallback> {
     use crate::model::kernels::{ConvKernels, Placement};
     let proto = crate::onnx::decode(bytes).map_err(Fallback::Model)?;
     let device = webgpu_device().await.map_err(Fallback::NoGpu)?;
@@ -507,34 +405,15 @@ async fn gpu_runner(
         "burn-webgpu",
     )
     .map_err(Fallback::Model)?;
-    let size = engine.input_size();
-    // The bytes of an "auto" model are kept for a move to the CPU (the CPU build only).
-    let keep =
-        (cfg!(feature = "tract") && request == Request::Auto).then(|| Uint8Array::from(bytes));
-    #[cfg_attr(feature = "tract", allow(unused_mut))]
-    let mut runner = Runner::new(
-        Active::Gpu(Rc::new(engine)),
-        size,
-        input_size,
-        tile,
-        keep,
-        None,
-    );
-    #[cfg(not(feature = "tract"))]
-    {
-        runner.auto = request == Request::Auto;
-    }
-    Ok(runner)
+    Ok(Active::Gpu(Rc::new(engine)))
 }
 
 #[cfg(not(feature = "burn"))]
-async fn gpu_runner(
+async fn gpu_engine(
     _bytes: &[u8],
     _input_size: Option<u32>,
-    _request: Request,
     _conv: GpuConv,
-    _tile: PlanTile,
-) -> std::result::Result<Runner, Fallback> {
+) -> std::result::Result<Active, Fallback> {
     Err(Fallback::NoGpu(
         "this build of fastsam-web has no WebGPU engine".into(),
     ))

@@ -111,23 +111,11 @@ impl FastSamJs {
         self.inner.engine().into()
     }
 
-    /// Why the model runs on the CPU although WebGPU was asked for (no adapter, failed start, or a
-    /// GPU failure mid-session); `undefined` otherwise.
+    /// Why the model runs on the CPU although WebGPU was asked for (no adapter, or it failed to
+    /// start); `undefined` otherwise.
     #[wasm_bindgen(getter, js_name = fallbackReason)]
     pub fn fallback_reason(&self) -> Option<String> {
         self.inner.fallback_reason()
-    }
-
-    /// Called with `{ backend: "cpu", reason }` when a GPU failure moves the model to the CPU.
-    #[wasm_bindgen(getter, js_name = onbackendchange)]
-    pub fn on_backend_change(&self) -> Option<js_sys::Function> {
-        self.inner.on_change()
-    }
-
-    /// Sets the backend-change callback (`null` removes it).
-    #[wasm_bindgen(setter, js_name = onbackendchange)]
-    pub fn set_on_backend_change(&self, callback: Option<js_sys::Function>) {
-        self.inner.set_on_change(callback);
     }
 
     /// Runs the model once on `image` and resolves to a `Segmentation` to prompt.
@@ -210,11 +198,12 @@ impl FastSamJs {
         self.text.get().and_then(|t| t.fallback_reason())
     }
 
-    /// Testing aid: behaves as if the GPU had just failed with `reason`, moving an `"auto"` model
-    /// to the CPU exactly as a real failure would. Rejects for models not loaded with `"auto"`. In
-    /// the WebGPU build (no CPU engine) it rejects, and every later `segment()` rejects too.
+    /// Testing aid: behaves as if the GPU had just failed with `reason`: every later `segment()`
+    /// rejects with `GPU_LOST`, as after a real failure (on which `FastSam` and `FastSamWorker` of
+    /// the package's main entries move an `"auto"` model to the CPU build). Throws for a model on
+    /// the CPU.
     #[wasm_bindgen(js_name = simulateGpuFailure)]
     pub fn simulate_gpu_failure(&self, reason: String) -> Result<(), JsValue> {
-        self.inner.fall_back(&reason).map(|_| ()).map_err(to_js)
+        self.inner.simulate_gpu_failure(&reason).map_err(to_js)
     }
 }

@@ -1,5 +1,6 @@
 //! The CLIP encoders of the text prompt in the browser: the Burn port on WebGPU or tract on the
-//! CPU, chosen like the segmenter's backend, with the same fallback to the CPU when the GPU fails.
+//! CPU, chosen at load like the segmenter's backend. A GPU failure rejects with `GPU_LOST`; the
+//! JavaScript fallback policy (`js/fallback.js`) moves the encoder to the CPU build.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -44,12 +45,9 @@ pub struct EncoderFiles {
 /// A loaded text encoder (tokenizer, image and text encoders) on its current backend.
 pub struct TextRunner {
     tokenizer: ClipTokenizer,
-    active: RefCell<Active>,
-    /// The caller's files, kept (on the JS heap) while a GPU run may still fall back to the CPU.
-    // Read by the move to the CPU, which the WebGPU build does not have.
-    #[cfg_attr(not(feature = "tract"), allow(dead_code))]
-    fallback_files: RefCell<Option<EncoderFiles>>,
-    fallback_reason: RefCell<Option<String>>,
+    active: Active,
+    /// Why the encoders run on the CPU although WebGPU was asked for, if they do.
+    fallback_reason: Option<String>,
     /// Distinguishes loads, so a segmentation's cached region embeddings are not reused across
     /// encoders.
     id: u64,
@@ -105,15 +103,9 @@ impl TextRunner {
         #[cfg_attr(not(feature = "tract"), allow(unused_mut))]
         let mut reason = None;
         let mut active = None;
-        let mut keep = None;
         if request != Request::Cpu {
             match gpu_engine(&files, tokenizer.vocab_size()).await {
-                Ok(Ok(engine)) => {
-                    active = Some(engine);
-                    // Kept for a move to the CPU, which only a build with tract can make.
-                    keep = (cfg!(feature = "tract") && request == Request::Auto)
-                        .then(|| files.clone());
-                }
+                Ok(Ok(engine)) => active = Some(engine),
                 Ok(Err(model_error)) => return Err(model_error),
                 Err(why) if request == Request::Auto => reason = Some(why),
                 Err(why) => {
@@ -144,9 +136,8 @@ impl TextRunner {
         });
         Ok(Self {
             tokenizer,
-            active: RefCell::new(active),
-            fallback_files: RefCell::new(keep),
-            fallback_reason: RefCell::new(reason),
+            active,
+            fallback_reason: reason,
             id,
         })
     }
@@ -163,7 +154,7 @@ impl TextRunner {
 
     /// `"webgpu"` or `"cpu"`.
     pub fn backend(&self) -> &'static str {
-        match &*self.active.borrow() {
+        match &self.active {
             #[cfg(feature = "burn")]
             Active::Gpu(_) => "webgpu",
             #[cfg(feature = "tract")]
@@ -173,22 +164,21 @@ impl TextRunner {
 
     /// Why the encoders run on the CPU although WebGPU was asked for.
     pub fn fallback_reason(&self) -> Option<String> {
-        self.fallback_reason.borrow().clone()
+        self.fallback_reason.clone()
     }
 
     fn engine(&self) -> Rc<dyn ClipEngine> {
-        active_engine(&self.active.borrow())
+        active_engine(&self.active)
     }
 
     /// Runs the image encoder on `count` preprocessed images.
     pub async fn embed_images(&self, pixels: &[f32], count: usize) -> Result<Vec<f32>> {
-        let active = self.active.borrow().clone();
-        match active {
+        match &self.active {
             #[cfg(feature = "burn")]
-            Active::Gpu(e) => match e.embed_images_async(pixels, count).await {
-                Ok(v) => Ok(v),
-                Err(err) => self.fall_back(&err)?.embed_images(pixels, count),
-            },
+            Active::Gpu(e) => e
+                .embed_images_async(pixels, count)
+                .await
+                .map_err(|error| gpu_failed(&error)),
             #[cfg(feature = "tract")]
             Active::Cpu(e) => e.embed_images(pixels, count),
         }
@@ -196,45 +186,25 @@ impl TextRunner {
 
     /// Runs the text encoder on `count` token rows.
     pub async fn embed_texts(&self, tokens: &[i64], count: usize) -> Result<Vec<f32>> {
-        let active = self.active.borrow().clone();
-        match active {
+        match &self.active {
             #[cfg(feature = "burn")]
-            Active::Gpu(e) => match e.embed_texts_async(tokens, count).await {
-                Ok(v) => Ok(v),
-                Err(err) => self.fall_back(&err)?.embed_texts(tokens, count),
-            },
+            Active::Gpu(e) => e
+                .embed_texts_async(tokens, count)
+                .await
+                .map_err(|error| gpu_failed(&error)),
             #[cfg(feature = "tract")]
             Active::Cpu(e) => e.embed_texts(tokens, count),
         }
     }
+}
 
-    /// Moves to the CPU after a GPU failure (auto mode only); a call that failed after another
-    /// one already moved uses the CPU engine too.
-    #[cfg(feature = "tract")]
-    #[cfg_attr(not(feature = "burn"), allow(dead_code, irrefutable_let_patterns))]
-    fn fall_back(&self, error: &Error) -> Result<Rc<TractClip>> {
-        if let Active::Cpu(engine) = &*self.active.borrow() {
-            return Ok(engine.clone());
-        }
-        let Some(files) = self.fallback_files.borrow_mut().take() else {
-            return Err(error.clone());
-        };
-        let engine = Rc::new(cpu_engine(&files, self.tokenizer.vocab_size())?);
-        *self.active.borrow_mut() = Active::Cpu(engine.clone());
-        *self.fallback_reason.borrow_mut() = Some(format!(
-            "WebGPU failed during a text prompt, now on the CPU: {error}"
-        ));
-        Ok(engine)
-    }
-
-    /// The WebGPU build has no CPU encoders to move to: the error says where they are.
-    #[cfg(not(feature = "tract"))]
-    fn fall_back(&self, error: &Error) -> Result<Rc<dyn ClipEngine>> {
-        Err(Error::GpuLost(format!(
-            "WebGPU failed during a text prompt ({error}); {}",
-            super::backend::NO_CPU_ENGINE
-        )))
-    }
+/// The error of a text prompt whose GPU run failed.
+#[cfg(feature = "burn")]
+fn gpu_failed(error: &Error) -> Error {
+    Error::GpuLost(format!(
+        "WebGPU failed during a text prompt ({error}); {}",
+        super::backend::NO_CPU_ENGINE
+    ))
 }
 
 fn active_engine(active: &Active) -> Rc<dyn ClipEngine> {
