@@ -18,9 +18,9 @@ pub enum Error {
     /// WebGPU cannot be used here (no adapter, or the device did not start) and the call could not
     /// go to the CPU: `backend: "webgpu"` was asked for, or the build has no CPU engine.
     NoWebGpu(String),
-    /// The GPU failed during a run (the device was lost, or a command failed) and the model could
-    /// not move to the CPU: it was not loaded with `backend: "auto"`, or the build has no CPU
-    /// engine.
+    /// The GPU failed during a run (the device was lost, or a command failed). The model stays on
+    /// it and every later run fails too; the package's JavaScript entries move an `"auto"` model
+    /// to the CPU build on this code.
     GpuLost(String),
 }
 
