@@ -5,6 +5,9 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use fastsam_web::polygon::{find_contours, polygons_of_contours};
 use fastsam_web::{FastSam, ImageView, PixelFormat, PolygonOptions, SegmentOptions};
 
@@ -16,16 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let runs: usize = args.get(3).map(|r| r.parse()).transpose()?.unwrap_or(10);
     let model = FastSam::from_onnx(&std::fs::read(&args[1])?)?;
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&args[2])?));
-    let mut reader = decoder.read_info()?;
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf)?;
-    let format = match info.color_type {
-        png::ColorType::Rgb => PixelFormat::Rgb,
-        png::ColorType::Rgba => PixelFormat::Rgba,
-        other => return Err(format!("unsupported PNG colour type {other:?}").into()),
-    };
-    let image = ImageView::new(&buf[..info.buffer_size()], info.width, info.height, format)?;
+    let (rgb, width, height) = common::read_png_rgb(std::path::Path::new(&args[2]));
+    let image = ImageView::new(&rgb, width, height, PixelFormat::Rgb)?;
     let (letterbox, input) = model.preprocess(&image);
     let raw = model.infer(&input)?;
     let seg = fastsam_web::pipeline::postprocess(&raw, &letterbox, &SegmentOptions::default());

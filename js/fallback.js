@@ -147,16 +147,24 @@ export class FallbackModel {
   }
 
   /**
-   * Loads CLIP for text prompts. The WebGPU build has no CPU engine, so `backend: "cpu"` is refused
-   * there; a GPU failure moves the model and loads the encoder on the CPU build.
+   * Refuses a text encoder `backend` the model's build cannot run: the WebGPU build has no CPU
+   * engine. Callers that download the files first check here before the download.
    */
-  async loadTextEncoder(files, options = {}) {
-    if (this.model.build === "webgpu" && options.backend === "cpu") {
+  checkTextBackend(backend) {
+    if (this.model.build === "webgpu" && backend === "cpu") {
       throw new FastSamError(
         "INVALID_OPTION",
         'The model runs on the WebGPU build, which has no CPU engine: load the model with backend "cpu" to run the text encoder on the CPU',
       );
     }
+  }
+
+  /**
+   * Loads CLIP for text prompts. The WebGPU build has no CPU engine, so `backend: "cpu"` is refused
+   * there; a GPU failure moves the model and loads the encoder on the CPU build.
+   */
+  async loadTextEncoder(files, options = {}) {
+    this.checkTextBackend(options.backend);
     // A new encoder replaces the kept one (and a move must not reload the old one first).
     const previous = this.#text;
     this.#text = null;

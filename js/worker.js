@@ -195,11 +195,7 @@ const handlers = {
       const cacheName = cache === false ? null : typeof cache === "string" ? cache : DEFAULT_CACHE;
       const onProgress = (info) => self.postMessage({ id, progress: info });
       // Refused before anything is downloaded.
-      if (fastsam.model.build === "webgpu" && textOptions.backend === "cpu") {
-        throw invalidOption(
-          'The model runs on the WebGPU build, which has no CPU engine: load the model with backend "cpu" to run the text encoder on the CPU',
-        );
-      }
+      fastsam.checkTextBackend(textOptions.backend);
       const files = {};
       /** Downloads to cache once the encoder has loaded (a refused file is not kept). */
       const toStore = [];
