@@ -1,6 +1,7 @@
 // Benchmark worker for this package: loads the model on `job.backend`, segments the image
 // `warmup + runs` times and reports the package's own timings (pre-processing, model run,
-// post-processing); with `promptRuns`, also times each prompt on the last segmentation. With
+// post-processing); with `promptRuns`, also times each prompt (`outlinesOnly`: only the polygon
+// outlines) on the last segmentation. With
 // `threads` > 1 it runs the threaded build (pkg/threaded/) on a pool of that many workers, else
 // the one-engine build of `backend` (pkg/webgpu/ or pkg/cpu/). Reports
 // the wasm memory's size before the load, after it and after the first segmentation: linear memory
@@ -8,7 +9,7 @@
 import { loadBuild } from "../pkg/threads.js";
 import { fetchBytes, loadImage, serveJob } from "./common.js";
 
-serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup, promptRuns = 0, threads = 1, gemmTile, gpuConv }) => {
+serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup, promptRuns = 0, outlinesOnly = false, threads = 1, gemmTile, gpuConv }) => {
   const build = threads > 1 ? "threaded" : backend === "webgpu" ? "webgpu" : "cpu";
   const { glue } = await loadBuild(build, threads);
   const { FastSam } = glue;
@@ -53,7 +54,7 @@ serveJob(async ({ model: modelUrl, image: imageUrl, size, backend, runs, warmup,
         firstSegmentMs,
         wasmBytes,
         times,
-        prompts: promptRuns > 0 ? timePrompts(seg, promptRuns) : undefined,
+        prompts: promptRuns === 0 ? undefined : outlinesOnly ? timeOutlines(seg, promptRuns) : timePrompts(seg, promptRuns),
       };
     } finally {
       seg?.free();
@@ -93,24 +94,34 @@ function timePrompts(seg, runs) {
 }
 
 /**
- * Times the polygon outlines `runs` times, in ms: every mask's at tolerance 1 px (an export), and
- * the largest mask's at tolerances from 0.5 to 5 px in turn (a tolerance slider).
+ * Times the polygon outlines `runs` times, in ms: every mask's at tolerance 1 px (an export: mask
+ * by mask, then in one call, which the threaded build spreads over its threads), and the largest
+ * mask's at tolerances from 0.5 to 5 px in turn (a tolerance slider).
  */
 function timeOutlines(seg, runs) {
   const masks = seg.everything();
   try {
     const times = {
       "polygons of every mask (tolerance 1 px)": [],
+      "polygons of every mask in one call, seg.polygons() (tolerance 1 px)": [],
       "SVG path of every mask (tolerance 1 px)": [],
+      "SVG document of every mask, seg.toSvg() (tolerance 1 px)": [],
       "polygons of the largest mask (slider, 0.5-5 px)": [],
     };
     for (let i = 0; i < runs; i++) {
       let start = performance.now();
       for (const mask of masks) mask.toPolygons({ tolerance: 1 });
       times["polygons of every mask (tolerance 1 px)"].push(performance.now() - start);
+      // Every mask traced afresh: the one-call rows do not start from the boundaries kept above.
+      start = performance.now();
+      seg.polygons(undefined, { tolerance: 1 });
+      times["polygons of every mask in one call, seg.polygons() (tolerance 1 px)"].push(performance.now() - start);
       start = performance.now();
       for (const mask of masks) mask.toSvgPath({ tolerance: 1 });
       times["SVG path of every mask (tolerance 1 px)"].push(performance.now() - start);
+      start = performance.now();
+      seg.toSvg(undefined, { tolerance: 1 });
+      times["SVG document of every mask, seg.toSvg() (tolerance 1 px)"].push(performance.now() - start);
       start = performance.now();
       masks[0]?.toPolygons({ tolerance: 0.5 + (i % 10) * 0.5 });
       times["polygons of the largest mask (slider, 0.5-5 px)"].push(performance.now() - start);

@@ -10,9 +10,11 @@ import type {
   OverlayOptions,
   LabelStudioOptions,
   LabelStudioResult,
+  MaskInfo,
   PointOptions,
   Polygon,
   PolygonExportOptions,
+  PolygonMask,
   PolygonOptions,
   Proposal,
   SegmentOptions,
@@ -23,6 +25,7 @@ import type {
   YoloOptions,
 } from "./cpu/fastsam_web_cpu.js";
 
+export type { MaskInfo, PolygonMask } from "./cpu/fastsam_web_cpu.js";
 export { ERROR_CODES, FastSamError, type FastSamErrorCode } from "./errors.js";
 
 /** Model loading progress, in the shape transformers.js reports it (`file`: the URL or file name).
@@ -126,22 +129,6 @@ export interface WorkerSegmentOptions extends SegmentOptions {
   transfer?: boolean;
 }
 
-/** A mask described without its bitmap. */
-export interface MaskInfo {
-  /** Index of the instance in its segmentation, `undefined` for masks a prompt built. */
-  index: number | undefined;
-  /** Detection score. */
-  score: number;
-  /** Pixels inside the mask. */
-  area: number;
-  /** `[x1, y1, x2, y2]` in image pixels. */
-  bbox: [number, number, number, number];
-  /** Bitmap width. */
-  width: number;
-  /** Bitmap height. */
-  height: number;
-}
-
 /** A mask with its bitmap. */
 export interface MaskResult extends MaskInfo {
   /** `width * height` bytes, row-major, 1 inside and 0 outside. */
@@ -151,11 +138,6 @@ export interface MaskResult extends MaskInfo {
 /** A mask as COCO uncompressed RLE. */
 export interface RleMask extends MaskInfo {
   rle: CocoRle;
-}
-
-/** A mask as polygons (see `Mask.toPolygons`). */
-export interface PolygonMask extends MaskInfo {
-  polygons: Polygon[];
 }
 
 /** What `everything()` answers. */

@@ -296,10 +296,7 @@ const handlers = {
   },
 
   polygons({ handle, indices, options }) {
-    const seg = segmentation(handle);
-    const order = indices ?? everyIndex(seg);
-    const traced = (i) => consume([seg.mask(i)], ([m]) => ({ ...describe(m), polygons: m.toPolygons(options) }));
-    return [order.map(traced)];
+    return [segmentation(handle).polygons(indices, options)];
   },
 
   /** The exports of `Segmentation`: `toCoco`, `toYolo`, `toSvg`, `toGeoJson`, `toLabelStudio`. */

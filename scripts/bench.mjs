@@ -287,6 +287,26 @@ function postJob({ target, urls }, opts) {
   };
 }
 
+/**
+ * The polygon outlines of the post-processing job's segmentation on the threaded build with every
+ * logical core (the one-call rows are the ones it spreads over its threads); null where the page
+ * cannot run threads.
+ */
+function outlineThreadsJob({ target, urls }, opts, env) {
+  const size = POST_SIZE.join("x");
+  const n = env.hardwareConcurrency;
+  const label = `polygons at ${size}, threaded build, ${n} threads`;
+  if (!env.crossOriginIsolated || n < 2) {
+    return { label, target, job: null, error: "needs a cross-origin isolated page and 2 or more cores", rows: () => [] };
+  }
+  return {
+    label,
+    target,
+    job: { kind: "fastsam", model: urls.model, image: urls.image, size: POST_SIZE, backend: "cpu", threads: n, runs: 1, warmup: 0, promptRuns: opts.promptRuns, outlinesOnly: true },
+    rows: (r) => Object.entries(r.prompts).map(([name, samples]) => row(`prompt at ${size}, ${n} threads: ${name}`, target, n, samples)),
+  };
+}
+
 /** Raw and gzip -9 bytes of the wasm modules compared in the Size section. */
 function sizes(opts) {
   const files = [
@@ -419,7 +439,7 @@ async function main() {
     const jobs = [
       ...targets.flatMap((t) => jobsFor(t, opts, env)),
       // Post-processing and prompts once per model, on the first image.
-      ...targets.filter((t) => t.firstImage).map((t) => postJob(t, opts)),
+      ...targets.filter((t) => t.firstImage).flatMap((t) => [postJob(t, opts), outlineThreadsJob(t, opts, env)]),
     ];
     for (const { label, target, job, rows: toRows, error: skipped } of jobs) {
       process.stdout.write(`${label} · ${target.model} · ${target.image} ... `);

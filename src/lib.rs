@@ -24,6 +24,7 @@ pub mod image;
 pub mod mask;
 pub mod model;
 pub mod onnx;
+pub(crate) mod parallel;
 pub mod pipeline;
 pub mod polygon;
 pub mod prompt;

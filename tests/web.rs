@@ -296,6 +296,55 @@ async fn masks_convert_to_bitmaps_rle_and_image_data() {
             serde_wasm_bindgen::from_value(again.to_polygons(Some(object(js))).unwrap()).unwrap();
         assert_eq!(again, native, "{js}, a second Mask");
     }
+    // Every mask's polygons in one call: each mask's own `toPolygons`, described like the worker's.
+    #[derive(Deserialize)]
+    struct Traced {
+        index: usize,
+        score: f32,
+        area: f64,
+        bbox: Vec<f32>,
+        width: u32,
+        height: u32,
+        polygons: Vec<Flat>,
+    }
+    let js = r#"{"tolerance": 1.5, "minArea": 4}"#;
+    let every: Vec<Traced> = seg
+        .polygons(None, Some(object(js)))
+        .unwrap()
+        .into_iter()
+        .map(|v| serde_wasm_bindgen::from_value(v).unwrap())
+        .collect();
+    let masks = seg.everything();
+    assert_eq!(every.len(), masks.len());
+    for (traced, mask) in every.iter().zip(&masks) {
+        assert_eq!(Some(traced.index as u32), mask.index());
+        assert_eq!(
+            (traced.score, traced.area, &traced.bbox),
+            (mask.score(), mask.area(), &mask.bbox())
+        );
+        assert_eq!((traced.width, traced.height), (mask.width(), mask.height()));
+        let own: Vec<Flat> =
+            serde_wasm_bindgen::from_value(mask.to_polygons(Some(object(js))).unwrap()).unwrap();
+        assert_eq!(traced.polygons, own, "mask {}", traced.index);
+    }
+    let picked = vec![masks[2].index().unwrap(), masks[0].index().unwrap()];
+    let two = seg.polygons(Some(picked), None).unwrap();
+    assert_eq!(two.len(), 2);
+    assert_error(
+        seg.polygons(Some(vec![seg.length() as u32]), None)
+            .err()
+            .unwrap(),
+        "INVALID_PROMPT",
+        "out of range",
+    );
+    assert_error(
+        seg.polygons(None, Some(object(r#"{"maxPoints": 2}"#)))
+            .err()
+            .unwrap(),
+        "INVALID_OPTION",
+        "maxPoints",
+    );
+
     for (js, named) in [
         (r#"{"tolerence": 1}"#, "tolerence"),
         (r#"{"maxPoints": 2}"#, "maxPoints"),

@@ -18,6 +18,7 @@ use crate::error::Result;
 use crate::mask::Mask;
 use std::borrow::Cow;
 
+use crate::parallel;
 use crate::polygon::{Polygon, PolygonOptions, polygons_in_frame};
 
 /// One mask to export, with what the formats record about it.
@@ -71,8 +72,7 @@ pub fn coco(shapes: &[Shape], width: u32, height: u32, options: &CocoOptions) ->
         ..options.polygon.clone()
     };
     polygon_options.validate()?;
-    let mut annotations = Vec::with_capacity(shapes.len());
-    for (i, shape) in shapes.iter().enumerate() {
+    let annotations = parallel::try_map(shapes, |i, shape| -> Result<String> {
         let rings: Vec<Vec<[f64; 2]>> = if options.polygons {
             polygons_in_frame(shape.mask, [width, height], &polygon_options)?
                 .into_iter()
@@ -92,7 +92,7 @@ pub fn coco(shapes: &[Shape], width: u32, height: u32, options: &CocoOptions) ->
         let bbox = mask
             .bounds()
             .map_or([0; 4], |[x1, y1, x2, y2]| [x1, y1, x2 - x1, y2 - y1]);
-        annotations.push(format!(
+        Ok(format!(
             "{{\"id\":{},\"image_id\":{},\"category_id\":1,\"segmentation\":{segmentation},\"area\":{},\"bbox\":[{},{},{},{}],\"iscrowd\":0,\"score\":{}}}",
             i + 1,
             options.image_id,
@@ -102,8 +102,8 @@ pub fn coco(shapes: &[Shape], width: u32, height: u32, options: &CocoOptions) ->
             bbox[2],
             bbox[3],
             number(shape.score as f64),
-        ));
-    }
+        ))
+    })?;
     Ok(format!(
         "{{\"images\":[{{\"id\":{},\"width\":{width},\"height\":{height},\"file_name\":{}}}],\"annotations\":[{}],\"categories\":[{{\"id\":1,\"name\":{}}}]}}",
         options.image_id,
@@ -166,8 +166,8 @@ pub fn yolo(
         ..polygon.clone()
     };
     options.validate()?;
-    let mut text = String::new();
-    for shape in shapes {
+    let lines = parallel::try_map(shapes, |_, shape| -> Result<String> {
+        let mut text = String::new();
         for p in polygons_in_frame(shape.mask, [width, height], &options)? {
             if p.exterior.len() < 3 {
                 continue;
@@ -181,8 +181,9 @@ pub fn yolo(
             }
             text.push('\n');
         }
-    }
-    Ok(text)
+        Ok(text)
+    })?;
+    Ok(lines.concat())
 }
 
 fn six_decimals(v: f64) -> String {
@@ -233,7 +234,7 @@ pub fn svg(
     let mut text = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n<g transform=\"translate(0.5 0.5)\" fill-rule=\"evenodd\" fill-opacity=\"0.55\" stroke=\"#fff\" stroke-opacity=\"0.9\" stroke-linejoin=\"round\">\n"
     );
-    for (i, shape) in shapes.iter().enumerate() {
+    let paths = parallel::try_map(shapes, |i, shape| -> Result<String> {
         let d = svg_path(&polygons_in_frame(shape.mask, [width, height], &options)?);
         let [r, g, b] = colors
             .get(i % colors.len().max(1))
@@ -243,11 +244,12 @@ pub fn svg(
             .index
             .map(|k| format!(" data-index=\"{k}\""))
             .unwrap_or_default();
-        text.push_str(&format!(
+        Ok(format!(
             "<path{index} data-score=\"{}\" fill=\"rgb({r},{g},{b})\" d=\"{d}\"/>\n",
             number(shape.score as f64)
-        ));
-    }
+        ))
+    })?;
+    text.push_str(&paths.concat());
     text.push_str("</g>\n</svg>\n");
     Ok(text)
 }
@@ -263,8 +265,7 @@ pub fn geojson(
     polygon: &PolygonOptions,
 ) -> Result<String> {
     polygon.validate()?;
-    let mut features = Vec::with_capacity(shapes.len());
-    for shape in shapes {
+    let features = parallel::try_map(shapes, |_, shape| -> Result<String> {
         let mut polygons = Vec::new();
         for p in polygons_in_frame(shape.mask, [width, height], polygon)? {
             if p.exterior.len() < 3 {
@@ -285,12 +286,12 @@ pub fn geojson(
             ),
         };
         let index = shape.index.map_or("null".to_string(), |i| i.to_string());
-        features.push(format!(
+        Ok(format!(
             "{{\"type\":\"Feature\",\"geometry\":{geometry},\"properties\":{{\"index\":{index},\"score\":{},\"area\":{}}}}}",
             number(shape.score as f64),
             in_image(shape.mask, width, height).area()
-        ));
-    }
+        ))
+    })?;
     Ok(format!(
         "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
         features.join(",")
@@ -362,9 +363,9 @@ pub fn label_studio(
         return label_studio_brush(shapes, width, height, options);
     }
     let (w, h) = (width.max(1) as f64, height.max(1) as f64);
-    let mut results = Vec::new();
-    for (i, shape) in shapes.iter().enumerate() {
+    let results = parallel::try_map(shapes, |i, shape| -> Result<Vec<String>> {
         let polygons = polygons_in_frame(shape.mask, [width, height], &polygon)?;
+        let mut results = Vec::new();
         for (k, p) in polygons.iter().enumerate() {
             if p.exterior.len() < 3 {
                 continue;
@@ -383,8 +384,9 @@ pub fn label_studio(
                 options,
             ));
         }
-    }
-    Ok(format!("[{}]", results.join(",")))
+        Ok(results)
+    })?;
+    Ok(format!("[{}]", results.concat().join(",")))
 }
 
 fn label_studio_brush(
@@ -393,24 +395,24 @@ fn label_studio_brush(
     height: u32,
     options: &LabelStudioOptions,
 ) -> Result<String> {
-    let mut results = Vec::new();
-    for (i, shape) in shapes.iter().enumerate() {
+    let results = parallel::try_map(shapes, |i, shape| -> Result<Option<String>> {
         if shape.mask.is_empty() {
-            continue;
+            return Ok(None);
         }
         let rle: Vec<String> = label_studio_rle(&in_image(shape.mask, width, height))?
             .iter()
             .map(|b| b.to_string())
             .collect();
-        results.push(label_studio_result(
+        Ok(Some(label_studio_result(
             &shape.index.unwrap_or(i).to_string(),
             "brushlabels",
             &format!("\"format\":\"rle\",\"rle\":[{}]", rle.join(",")),
             shape.score,
             (width, height),
             options,
-        ));
-    }
+        )))
+    })?;
+    let results: Vec<String> = results.into_iter().flatten().collect();
     Ok(format!("[{}]", results.join(",")))
 }
 

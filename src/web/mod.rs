@@ -10,7 +10,7 @@ mod model;
 mod segmentation;
 mod text;
 #[cfg(feature = "threads")]
-mod threads;
+pub(crate) mod threads;
 
 pub use model::FastSamJs;
 pub use segmentation::{MaskJs, SegmentationJs};
@@ -221,6 +221,27 @@ export interface PolygonOptions {
 export interface Polygon {
   exterior: number[];
   holes: number[][];
+}
+
+/** A mask described without its bitmap. */
+export interface MaskInfo {
+  /** Index of the instance in its segmentation, `undefined` for masks a prompt built. */
+  index: number | undefined;
+  /** Detection score. */
+  score: number;
+  /** Pixels inside the mask. */
+  area: number;
+  /** `[x1, y1, x2, y2]` in image pixels. */
+  bbox: [number, number, number, number];
+  /** Bitmap width. */
+  width: number;
+  /** Bitmap height. */
+  height: number;
+}
+
+/** A mask as polygons (see `Mask.toPolygons`). */
+export interface PolygonMask extends MaskInfo {
+  polygons: Polygon[];
 }
 
 /**

@@ -347,6 +347,52 @@ impl SegmentationJs {
         })
     }
 
+    /// The masks' regions as polygons (default: every mask, largest first), each mask as
+    /// `{index, score, area, bbox, width, height, polygons}` with the polygons of
+    /// `Mask.toPolygons(options)`. The masks are traced at once, on the thread pool in the threaded
+    /// build; the boundaries of the last ones traced are kept for outlining them again.
+    #[wasm_bindgen(unchecked_return_type = "PolygonMask[]")]
+    pub fn polygons(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number[] | Uint32Array")] indices: Option<
+            Vec<u32>,
+        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "PolygonOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> Result<Vec<JsValue>, JsValue> {
+        let options =
+            convert::options::<PolygonOptionsJs>(options, "polygon options")?.resolve()?;
+        let order = self.order(indices)?;
+        let instances = self.inner.instances();
+        let keyed: Vec<(usize, &Mask)> = order.iter().map(|&i| (i, &instances[i].mask)).collect();
+        let contours = self.outlines.contours_of(&keyed);
+        let traced: Vec<&[Contour]> = contours.iter().map(|c| &**c).collect();
+        let size = [self.inner.mask_width(), self.inner.mask_height()];
+        let polygons = crate::parallel::try_map(&traced, |_, contours| {
+            polygons_of_contours(contours, size, &options)
+        })
+        .map_err(to_js)?;
+        order
+            .iter()
+            .zip(&polygons)
+            .map(|(&i, polygons)| {
+                let instance = &instances[i];
+                let info = MaskInfoJs {
+                    index: i,
+                    score: instance.score,
+                    area: instance.mask.area() as f64,
+                    bbox: instance.bbox,
+                    width: size[0],
+                    height: size[1],
+                };
+                let object = serde_wasm_bindgen::to_value(&info)?;
+                js_sys::Reflect::set(&object, &"polygons".into(), &polygons_to_js(polygons))?;
+                Ok(object)
+            })
+            .collect()
+    }
+
     /// Draws instances as a translucent, outlined overlay over the mask frame, later ones on top.
     /// `indices` defaults to every instance, largest first (small objects stay visible). Options:
     /// `alpha` (0-255, default 140), `outline` (`[r, g, b, a]`, `null` for none), `colors`.
@@ -596,6 +642,17 @@ fn polygons_to_js(polygons: &[Polygon]) -> JsValue {
 /// JSON text made by [`formats`] as a JavaScript value.
 fn parse_json(text: &str) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(text)
+}
+
+/// An instance described as `FastSamWorker` describes masks (its `MaskInfo`).
+#[derive(Serialize)]
+struct MaskInfoJs {
+    index: usize,
+    score: f32,
+    area: f64,
+    bbox: [f32; 4],
+    width: u32,
+    height: u32,
 }
 
 #[derive(Serialize)]

@@ -1,6 +1,6 @@
 // End-to-end test of the threaded build: on a cross-origin isolated page FastSamWorker runs the
 // fixture model on pkg/threaded/ with a pool of 2 threads and gets exactly the single-threaded CPU
-// build's masks (pkg/cpu/); on a page without the isolation headers it falls back to the
+// build's masks and polygons (pkg/cpu/); on a page without the isolation headers it falls back to the
 // single-threaded CPU build and says why.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -25,7 +25,10 @@ ${PICTURE_SCRIPT}
       const masks = await seg.rle();
       const proposals = await seg.proposals(5);
       const point = await seg.points([[90, 85]], [1]);
-      return { model, masks, proposals, point: point.masks.map((m) => m.area) };
+      // Traced and simplified on the pool in the threaded build, mask by mask in the other.
+      const polygons = await seg.polygons(undefined, { tolerance: 1 });
+      const svg = await seg.toSvg();
+      return { model, masks, proposals, point: point.masks.map((m) => m.area), polygons, svg };
     } finally {
       worker.terminate();
     }
@@ -95,6 +98,9 @@ describe("threaded build", () => {
     assert.deepEqual(threaded.masks, single.masks);
     assert.deepEqual(threaded.proposals, single.proposals);
     assert.deepEqual(threaded.point, single.point);
+    assert.ok(threaded.polygons.some((m) => m.polygons.length > 0), "the fixture's masks have outlines");
+    assert.deepEqual(threaded.polygons, single.polygons);
+    assert.equal(threaded.svg, single.svg);
     assert.deepEqual(page.pageErrors, []);
   });
 

@@ -12,6 +12,7 @@ import init, {
   type ImageInput,
   type LabelStudioResult,
   type Polygon,
+  type PolygonMask as MainPolygonMask,
   type SegmentOptions,
 } from "fastsam-web";
 import {
@@ -39,6 +40,7 @@ export async function mainThread(bytes: Uint8Array, image: ImageInput): Promise<
   const boxed = seg.boxes([[0, 0, 10, 10]]);
   const polygons: Polygon[] = picked.toPolygons({ tolerance: 1, holes: true, maxPoints: 50 });
   const coco: CocoDataset = seg.toCoco(undefined, { fileName: "a.jpg", polygons: true });
+  const outlines: MainPolygonMask[] = seg.polygons([0, 1], { tolerance: 2, minArea: 4 });
   const studio: LabelStudioResult[] = seg.toLabelStudio([0], { brush: true });
   const text = [
     seg.toYolo(undefined, { classId: 1 }),
@@ -46,7 +48,7 @@ export async function mainThread(bytes: Uint8Array, image: ImageInput): Promise<
     JSON.stringify(seg.toGeoJson()),
     picked.toSvgPath(),
     `${model.dtype} ${model.backend} ${model.engine} ${model.build} ${seg.maskWidth}`,
-    `${polygons.length} ${coco.annotations.length} ${studio.length} ${boxed.length}`,
+    `${polygons.length} ${coco.annotations.length} ${studio.length} ${boxed.length} ${outlines[0].area}`,
     `${picked.toRle().counts.length} ${picked.data().length} ${picked.bbox[0]} ${seg.maskAt(1, 2)}`,
   ].join("\n");
   const overlay: ImageData = seg.overlay(undefined, { alpha: 120 });
