@@ -3,16 +3,13 @@ import type {
   BoxOptions,
   CocoDataset,
   CocoOptions,
-  CocoRle,
   GeoJsonFeatureCollection,
   ImageInput,
   LoadOptions,
   OverlayOptions,
   LabelStudioOptions,
   LabelStudioResult,
-  MaskInfo,
   PointOptions,
-  Polygon,
   PolygonExportOptions,
   PolygonMask,
   PolygonOptions,
@@ -25,7 +22,17 @@ import type {
   YoloOptions,
 } from "./cpu/fastsam_web_cpu.js";
 
-export type { MaskInfo, PolygonMask } from "./cpu/fastsam_web_cpu.js";
+import type { EverythingResult, MaskResult, PromptExtras, PromptResult, RleMask } from "./segmentation.js";
+
+export type {
+  EverythingResult,
+  MaskInfo,
+  MaskResult,
+  PolygonMask,
+  PromptExtras,
+  PromptResult,
+  RleMask,
+} from "./segmentation.js";
 export { ERROR_CODES, FastSamError, type FastSamErrorCode } from "./errors.js";
 
 /** Model loading progress, in the shape transformers.js reports it (`file`: the URL or file name).
@@ -129,42 +136,6 @@ export interface WorkerSegmentOptions extends SegmentOptions {
   transfer?: boolean;
 }
 
-/** A mask with its bitmap. */
-export interface MaskResult extends MaskInfo {
-  /** `width * height` bytes, row-major, 1 inside and 0 outside. */
-  data: Uint8Array;
-}
-
-/** A mask as COCO uncompressed RLE. */
-export interface RleMask extends MaskInfo {
-  rle: CocoRle;
-}
-
-/** What `everything()` answers. */
-export interface EverythingResult {
-  /** Every mask, largest first (no bitmaps: draw `overlay`, or ask `mask(index)`). */
-  masks: MaskInfo[];
-  /** All masks drawn translucent with outlines, mask size. */
-  overlay: ImageData;
-  /** Time to select the masks, ms. */
-  promptMs: number;
-  /** Time to draw the overlay, ms. */
-  renderMs: number;
-}
-
-/** What `points()` and `boxes()` answer. */
-export interface PromptResult {
-  /** The selected masks with their bitmaps. */
-  masks: MaskResult[];
-  /** Those masks drawn translucent with outlines (transparent when there are none). A merged
-   *  point mask is drawn with `colors[0]` of the overlay options, default `[30, 144, 255]`. */
-  overlay: ImageData;
-  /** Time to run the prompt, ms. */
-  promptMs: number;
-  /** Time to draw the overlay, ms. */
-  renderMs: number;
-}
-
 /**
  * A FastSAM model running in a dedicated module worker. One instance holds one model at a time;
  * requests run one after another in call order. Every error rejects as a {@link FastSamError}
@@ -219,18 +190,18 @@ export class WorkerSegmentation {
   points(
     points: Array<[number, number]>,
     labels?: number[],
-    options?: PointOptions & { overlay?: OverlayOptions },
+    options?: PointOptions & PromptExtras,
   ): Promise<PromptResult>;
   /** Box prompt (see `Segmentation.boxes`). */
   boxes(
     boxes: Array<[number, number, number, number]>,
-    options?: BoxOptions & { overlay?: OverlayOptions },
+    options?: BoxOptions & PromptExtras,
   ): Promise<PromptResult>;
   /** Text prompt (see `Segmentation.text`; needs `loadTextEncoder`). The first call embeds every
    *  mask's region; later ones only the sentences. */
   text(
     prompt: string | string[],
-    options?: TextOptions & { overlay?: OverlayOptions },
+    options?: TextOptions & PromptExtras,
   ): Promise<PromptResult>;
   /** The CLIP scores behind `text()`, per sentence and mask. */
   textScores(prompt: string | string[]): Promise<TextScore[][]>;

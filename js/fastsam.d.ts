@@ -2,11 +2,11 @@
 import type {
   ImageInput,
   LoadOptions,
-  Segmentation,
   SegmentOptions,
   TextEncoderFiles,
   TextEncoderOptions,
 } from "./cpu/fastsam_web_cpu.js";
+import type { Segmentation } from "./segmentation.js";
 
 /** What `onbackendchange` is called with when a GPU failure moves a model to the CPU. */
 export interface BackendChange {
@@ -18,7 +18,8 @@ export interface BackendChange {
 /**
  * A FastSAM model loaded on this thread, on the WebGPU build or the CPU build (one engine each,
  * downloaded when needed). An `"auto"` model moves from WebGPU to the CPU when the GPU fails.
- * Its segmentations and masks are wasm objects: `free()` them when done.
+ * Its segmentations answer with plain objects, the ones `FastSamWorker` resolves to: `free()` a
+ * segmentation and the model when done.
  */
 export declare class FastSam {
   private constructor();

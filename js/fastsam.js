@@ -1,7 +1,9 @@
 // `FastSam` on the page's own thread: the package's main entry. The model runs on one of the
 // one-engine wasm builds, picked and replaced by the package's fallback policy (fallback.js), the
-// same one `FastSamWorker` uses; its segmentations and masks are that build's wasm objects.
+// same one `FastSamWorker` uses, and its segmentations answer with the worker's result objects
+// (segmentation.js).
 import { FallbackModel } from "./fallback.js";
+import { Segmentation } from "./segmentation.js";
 
 /**
  * A FastSAM model loaded on this thread. Mirrors the wasm `FastSam` of each build, and moves an
@@ -90,8 +92,8 @@ export class FastSam {
    * Runs the network once on `image` and resolves to a `Segmentation` to prompt. After a GPU
    * failure of an "auto" model, the model moves to the CPU and the image is segmented there.
    */
-  segment(image, options) {
-    return this.#host.segment(image, options);
+  async segment(image, options) {
+    return new Segmentation(await this.#host.segment(image, options), this.#host);
   }
 
   /** Loads CLIP for the text prompt (`Segmentation.text`); see the wasm `FastSam.loadTextEncoder`. */

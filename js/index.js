@@ -2,4 +2,5 @@
 // (on the one-engine build it needs, with the fallback policy `FastSamWorker` uses) and the error
 // class every call throws.
 export { default, FastSam } from "./fastsam.js";
+export { Segmentation } from "./segmentation.js";
 export { ERROR_CODES, FastSamError } from "./errors.js";

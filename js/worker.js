@@ -8,12 +8,13 @@
 // queued or downloading; a model already compiling finishes loading.
 import { FastSamError, serializeError } from "./errors.js";
 import { checkBackend, FallbackModel } from "./fallback.js";
+import { Segmentation } from "./segmentation.js";
 import { DEFAULT_CACHE, fetchModel, storeModel } from "./model-cache.js";
 import { checkThreads, defaultThreads } from "./threads.js";
 
 /** @type {FallbackModel | null} the loaded model, on one of the builds */
 let host = null;
-/** Live segmentations by handle. */
+/** Live segmentations (segmentation.js) by handle. */
 const segmentations = new Map();
 let nextHandle = 1;
 /** Abort controllers of the load requests not answered yet, by request id. */
@@ -46,40 +47,6 @@ function segmentation(handle) {
   return seg;
 }
 
-/** The plain description of a wasm `Mask`, with a copy of its bitmap when `withData`. */
-function describe(mask, withData = false) {
-  const info = {
-    index: mask.index,
-    score: mask.score,
-    area: mask.area,
-    bbox: Array.from(mask.bbox),
-    width: mask.width,
-    height: mask.height,
-  };
-  if (withData) info.data = mask.data();
-  return info;
-}
-
-/** `read(masks)`, then the wasm masks are freed, even if `read` throws. */
-function consume(masks, read) {
-  try {
-    return read(masks);
-  } finally {
-    for (const mask of masks) mask.free();
-  }
-}
-
-/** An `ImageData` as a cloneable object, plus the buffer to transfer. */
-function imageResult(image) {
-  return [{ data: image.data, width: image.width, height: image.height }, image.data.buffer];
-}
-
-function timed(run) {
-  const t0 = performance.now();
-  const value = run();
-  return [value, performance.now() - t0];
-}
-
 /** Where the model runs now, and why not on WebGPU when that was asked for. */
 function backendOf({ model, info: chosen, fallbackReason }) {
   const info = {
@@ -105,47 +72,21 @@ function loaded() {
   return host;
 }
 
-/** Fill colour of a merged point mask when the caller's overlay options name none. */
-const MERGED_FILL = [30, 144, 255];
-
-/**
- * Draws a prompt's masks. A merged point mask is no instance (it has no index) and comes alone:
- * it is drawn with `style.colors[0]`, the others by `Segmentation.overlay`.
- */
-function drawPrompt(seg, masks, style = {}) {
-  if (masks.length === 1 && masks[0].index === undefined) {
-    const fill = [...(style.colors?.[0] ?? MERGED_FILL), style.alpha ?? 140];
-    const outline = style.outline === null ? undefined : (style.outline ?? [255, 255, 255, 230]);
-    return masks[0].toImageData(fill, outline);
-  }
-  // A text prompt may pick one mask for several sentences: draw it once.
-  return seg.overlay([...new Set(masks.map((m) => m.index))], style);
+/** An `ImageData` as a cloneable object, plus the buffer to transfer. */
+function imageResult(image) {
+  return [{ data: image.data, width: image.width, height: image.height }, image.data.buffer];
 }
 
-/** A prompt's answer: the masks with their bitmaps, and their overlay. */
-function promptResult(seg, [masks, promptMs], style) {
-  return consume(masks, () => {
-    const [image, renderMs] = timed(() => drawPrompt(seg, masks, style));
-    const described = masks.map((m) => describe(m, true));
-    const [overlay, buffer] = imageResult(image);
-    return [
-      { masks: described, overlay, promptMs, renderMs },
-      [buffer, ...described.map((m) => m.data.buffer)],
-    ];
-  });
+/** A prompt's answer as posted: the overlay cloneable, it and every bitmap transferred. */
+function posted({ overlay, masks, ...rest }) {
+  const [image, buffer] = imageResult(overlay);
+  const bitmaps = masks.filter((m) => m.data).map((m) => m.data.buffer);
+  return [{ ...rest, masks, overlay: image }, [buffer, ...bitmaps]];
 }
 
-/** A single mask with its bitmap, the bitmap transferred. */
+/** A mask with its bitmap, the bitmap transferred. */
 function maskResult(mask) {
-  return consume([mask], () => {
-    const described = describe(mask, true);
-    return [described, [described.data.buffer]];
-  });
-}
-
-/** Every instance index of `seg`, largest mask first. */
-function everyIndex(seg) {
-  return consume(seg.everything(), (all) => all.map((m) => m.index));
+  return [mask, [mask.data.buffer]];
 }
 
 /** The export methods a `WorkerSegmentation` forwards. */
@@ -225,21 +166,17 @@ const handlers = {
     }
   },
 
-  async text({ handle, prompt, options, overlay: style }) {
-    const seg = segmentation(handle);
-    const t0 = performance.now();
-    const masks = await seg.text(prompt, options).catch((error) => loaded().textFailed(error));
-    return promptResult(seg, [masks, performance.now() - t0], style);
+  async text({ handle, prompt, options, overlay }) {
+    return posted(await segmentation(handle).text(prompt, { ...options, overlay }));
   },
 
   async textScores({ handle, prompt }) {
-    const seg = segmentation(handle);
-    return [await seg.textScores(prompt).catch((error) => loaded().textFailed(error))];
+    return [await segmentation(handle).textScores(prompt)];
   },
 
   async segment({ image, options }) {
     const fastsam = loaded();
-    const seg = await fastsam.segment(image, options);
+    const seg = new Segmentation(await fastsam.segment(image, options), fastsam);
     const handle = nextHandle++;
     segmentations.set(handle, seg);
     const { width, height, maskWidth, maskHeight, length, preprocessMs, inferenceMs, postprocessMs } = seg;
@@ -260,25 +197,16 @@ const handlers = {
     ];
   },
 
-  everything({ handle, overlay: style }) {
-    const seg = segmentation(handle);
-    const [masks, promptMs] = timed(() => seg.everything());
-    const described = consume(masks, () => masks.map((m) => describe(m)));
-    const [image, renderMs] = timed(() => seg.overlay(undefined, style));
-    const [overlay, buffer] = imageResult(image);
-    return [{ masks: described, overlay, promptMs, renderMs }, [buffer]];
+  everything({ handle, overlay }) {
+    return posted(segmentation(handle).everything({ overlay }));
   },
 
-  points({ handle, points, labels, options, overlay: style }) {
-    const seg = segmentation(handle);
-    const selected = timed(() => seg.points(points, labels, options));
-    return promptResult(seg, selected, style);
+  points({ handle, points, labels, options, overlay }) {
+    return posted(segmentation(handle).points(points, labels, { ...options, overlay }));
   },
 
-  boxes({ handle, boxes, options, overlay: style }) {
-    const seg = segmentation(handle);
-    const selected = timed(() => seg.boxes(boxes, options));
-    return promptResult(seg, selected, style);
+  boxes({ handle, boxes, options, overlay }) {
+    return posted(segmentation(handle).boxes(boxes, { ...options, overlay }));
   },
 
   edges({ handle }) {
@@ -290,9 +218,7 @@ const handlers = {
   },
 
   rle({ handle, indices }) {
-    const seg = segmentation(handle);
-    const order = indices ?? everyIndex(seg);
-    return [order.map((i) => consume([seg.mask(i)], ([m]) => ({ ...describe(m), rle: m.toRle() })))];
+    return [segmentation(handle).rle(indices)];
   },
 
   polygons({ handle, indices, options }) {

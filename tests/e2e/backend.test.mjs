@@ -69,21 +69,14 @@ ${PICTURE_SCRIPT}
         text: await bytes("/clip/tiny-clip-text.onnx"),
         vocab: await bytes("/clip/clip-bpe.txt.gz"),
       });
-      const areasOf = (seg) => {
-        const masks = seg.everything();
-        const areas = masks.map((m) => m.area);
-        for (const m of masks) m.free();
-        return areas;
-      };
+      const areasOf = (seg) => seg.everything().masks.map((m) => m.area);
       const seg = await model.segment(window.picture());
       const before = areasOf(seg);
       seg.free();
       if (lose) model.simulateGpuFailure("simulated loss");
       const again = await model.segment(window.picture());
       const after = areasOf(again);
-      const picked = await again.text("a red square");
-      const textAfter = picked.length;
-      for (const m of picked) m.free();
+      const textAfter = (await again.text("a red square")).masks.length;
       again.free();
       return { first, after: describe(), textBackend: model.textBackend, textAfter, changes, areas: [before, after] };
     } catch (e) {

@@ -4,15 +4,18 @@ import init, {
   ERROR_CODES,
   FastSam,
   FastSamError,
+  Segmentation,
   type FastSamErrorCode,
   type BackendChange,
-  type Mask,
-  type Segmentation,
   type CocoDataset,
+  type EverythingResult,
   type ImageInput,
   type LabelStudioResult,
+  type MaskResult,
   type Polygon,
   type PolygonMask as MainPolygonMask,
+  type PromptResult,
+  type RleMask,
   type SegmentOptions,
 } from "fastsam-web";
 import {
@@ -27,18 +30,27 @@ import {
   type ProgressInfo,
 } from "fastsam-web/worker";
 import { FastSam as GpuFastSam } from "fastsam-web/webgpu";
-import { FastSam as CpuFastSam, initSync } from "fastsam-web/cpu";
+import { FastSam as CpuFastSam, initSync, type Mask } from "fastsam-web/cpu";
+
+/** `T`'s methods answering Promises of what they answer (the worker's view of a class). */
+type Promised<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : T[K];
+};
+/** The worker's segmentation is the main-thread one behind Promises: one API shape. */
+export const sameShape = (seg: WorkerSegmentation): Promised<Omit<Segmentation, typeof Symbol.dispose>> => seg;
 
 export async function mainThread(bytes: Uint8Array, image: ImageInput): Promise<string> {
   await init();
   const model: FastSam = await FastSam.load(bytes, { backend: "auto" });
   model.onbackendchange = (event: BackendChange) => console.log(event.backend, event.reason);
   const options: SegmentOptions = { conf: 0.4, iou: 0.9, maskResolution: "low" };
-  const seg: Segmentation = await model.segment(image, options);
-  const masks: Mask[] = seg.everything();
-  const [picked] = seg.points([[10, 20]], [1], { mode: "merged" });
+  using seg: Segmentation = await model.segment(image, options);
+  const all: EverythingResult = seg.everything({ overlay: { alpha: 120 } });
+  const picked: PromptResult = seg.points([[10, 20]], [1], { mode: "merged", overlay: { outline: null } });
   const boxed = seg.boxes([[0, 0, 10, 10]]);
-  const polygons: Polygon[] = picked.toPolygons({ tolerance: 1, holes: true, maxPoints: 50 });
+  const one: MaskResult = seg.mask(all.masks[0].index ?? 0);
+  const rle: RleMask[] = seg.rle([0]);
+  const polygons: Polygon[] = seg.polygons([0], { tolerance: 1, holes: true, maxPoints: 50 })[0].polygons;
   const coco: CocoDataset = seg.toCoco(undefined, { fileName: "a.jpg", polygons: true });
   const outlines: MainPolygonMask[] = seg.polygons([0, 1], { tolerance: 2, minArea: 4 });
   const studio: LabelStudioResult[] = seg.toLabelStudio([0], { brush: true });
@@ -46,19 +58,22 @@ export async function mainThread(bytes: Uint8Array, image: ImageInput): Promise<
     seg.toYolo(undefined, { classId: 1 }),
     seg.toSvg(),
     JSON.stringify(seg.toGeoJson()),
-    picked.toSvgPath(),
     `${model.dtype} ${model.backend} ${model.engine} ${model.build} ${seg.maskWidth}`,
-    `${polygons.length} ${coco.annotations.length} ${studio.length} ${boxed.length} ${outlines[0].area}`,
-    `${picked.toRle().counts.length} ${picked.data().length} ${picked.bbox[0]} ${seg.maskAt(1, 2)}`,
+    `${polygons.length} ${coco.annotations.length} ${studio.length} ${boxed.masks.length} ${outlines[0].area}`,
+    `${rle[0].rle.counts.length} ${one.data.length} ${picked.masks[0].bbox[0]} ${seg.maskAt(1, 2)}`,
+    `${seg.edges().area} ${seg.proposals(3).length} ${picked.overlay.width} ${all.promptMs}`,
   ].join("\n");
   const overlay: ImageData = seg.overlay(undefined, { alpha: 120 });
-  picked.toImageData([30, 144, 255, 153]);
   await model.loadTextEncoder({ image: bytes, text: bytes, vocab: bytes });
-  await seg.text("a dog", { threshold: 0.2 });
-  for (const mask of [...masks, picked, ...boxed]) mask.free();
-  seg.free();
+  const named: PromptResult = await seg.text("a dog", { threshold: 0.2 });
+  await seg.textScores("a dog");
   model.free();
-  return `${text} ${overlay.width}`;
+  return `${text} ${overlay.width} ${named.masks.length}`;
+}
+
+/** The one-engine builds hand out the wasm classes themselves. */
+export function wasmMasks(masks: Mask[]): number {
+  return masks.reduce((sum, m) => sum + m.toPolygons({ tolerance: 1 }).length, 0);
 }
 
 export function refused(error: unknown): FastSamErrorCode | undefined {
@@ -103,6 +118,7 @@ export async function inWorker(url: string, image: ImageInput): Promise<number> 
 
 export async function oneEngine(bytes: Uint8Array): Promise<string> {
   const gpu = await GpuFastSam.load(bytes, { backend: "webgpu" });
+  if (!(gpu instanceof GpuFastSam) || Segmentation.name === "") return "";
   const cpu = await CpuFastSam.load(bytes, { backend: "cpu" });
   return `${gpu.backend} ${cpu.backend} ${initSync.length}`;
 }
