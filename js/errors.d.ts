@@ -26,4 +26,7 @@ export declare class FastSamError extends Error {
   name: "FastSamError";
   /** What kind of failure this is; the message says what to do about it. */
   code: FastSamErrorCode;
+  /** For `NO_WEBGPU` and `GPU_LOST` from the wasm builds: what failed, without the advice of the
+   *  message (the words the CPU fallback's reason quotes). */
+  reason?: string;
 }

@@ -44,21 +44,22 @@ export class FastSamError extends Error {
 }
 
 /**
- * A plain, cloneable copy of `error` (`name`, `message`, `code` when present, `stack`).
+ * A plain, cloneable copy of `error` (`name`, `message`, `code` and `reason` when present, `stack`).
  * @param {unknown} error
- * @returns {{name: string, message: string, code?: string, stack?: string}}
+ * @returns {{name: string, message: string, code?: string, reason?: string, stack?: string}}
  */
 export function serializeError(error) {
   if (!(error instanceof Error)) return { name: "Error", message: String(error) };
   const plain = { name: error.name, message: error.message, stack: error.stack };
   if (typeof error.code === "string") plain.code = error.code;
+  if (typeof error.reason === "string") plain.reason = error.reason;
   return plain;
 }
 
 /**
  * The error that `serializeError` described: a `FastSamError` when it was one, else an `Error`
  * with the same `name` (and `code`, if any).
- * @param {{name: string, message: string, code?: string, stack?: string}} plain
+ * @param {{name: string, message: string, code?: string, reason?: string, stack?: string}} plain
  * @returns {Error}
  */
 export function deserializeError(plain) {
@@ -70,6 +71,7 @@ export function deserializeError(plain) {
     error.name = plain.name;
     if (plain.code !== undefined) error.code = plain.code;
   }
+  if (plain.reason !== undefined) error.reason = plain.reason;
   if (plain.stack) error.stack = plain.stack;
   return error;
 }

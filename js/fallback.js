@@ -24,13 +24,11 @@ export function checkBackend(backend) {
 }
 
 /**
- * The WebGPU build's error text as a fallback reason: without its category prefix and its advice
- * to use a CPU build (this module does that). Only wording; the decision was taken on the code.
+ * What failed, for a fallback reason: the WebGPU build's GPU errors carry it as `reason` (their
+ * message adds advice to use a CPU build, which this module follows).
  */
 function gpuFailure(error) {
-  return String(error?.message ?? error)
-    .replace(/^(WebGPU unavailable|GPU failed): /, "")
-    .split("; this is fastsam-web's WebGPU build")[0];
+  return error?.reason ?? String(error?.message ?? error);
 }
 
 /** `{build, threads, threadsReason?}` without the keys that are undefined. */

@@ -36,7 +36,7 @@ pub mod segmenter;
 pub mod web;
 
 pub use engine::graph::WeightType;
-pub use error::{Error, Result};
+pub use error::{Error, GpuFailure, Result};
 pub use image::{ImageView, PixelFormat};
 pub use mask::Mask;
 pub use pipeline::{MaskAssembly, MaskResolution, SegmentOptions, Semantics};

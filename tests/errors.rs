@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use fastsam_web::{
-    BoxMode, Error, FastSam, ImageView, PixelFormat, PointMode, SegmentOptions, Segmentation,
+    BoxMode, Error, FastSam, GpuFailure, ImageView, PixelFormat, PointMode, SegmentOptions,
+    Segmentation,
 };
 
 fn model_bytes() -> Vec<u8> {
@@ -196,8 +197,8 @@ fn every_error_code_is_listed_for_javascript() {
         Error::InvalidPrompt(String::new()),
         Error::InvalidOption(String::new()),
         Error::Inference(String::new()),
-        Error::NoWebGpu(String::new()),
-        Error::GpuLost(String::new()),
+        Error::NoWebGpu(GpuFailure::default()),
+        Error::GpuLost(GpuFailure::default()),
     ];
     for error in errors {
         // Exhaustive: a new variant fails to compile here until it is listed above.

@@ -20,7 +20,7 @@ use crate::engine::RawOutputs;
 use crate::engine::graph::WeightType;
 #[cfg(feature = "tract")]
 use crate::engine::tract::TractEngine;
-use crate::error::{Error, Result};
+use crate::error::{Error, GpuFailure, Result};
 #[cfg(feature = "burn")]
 use crate::pipeline::MaskAssembly;
 use crate::pipeline::{Letterbox, SegmentOptions, postprocess};
@@ -105,8 +105,9 @@ pub(super) fn no_cpu_engine(reason: Option<String>) -> Error {
         None => Error::InvalidOption(format!(
             "backend \"cpu\" needs the CPU engine; {NO_CPU_ENGINE}"
         )),
-        Some(why) => Error::NoWebGpu(format!(
-            "WebGPU is not available here ({why}); {NO_CPU_ENGINE}"
+        Some(why) => Error::NoWebGpu(GpuFailure::new(
+            format!("WebGPU is not available here ({why})"),
+            NO_CPU_ENGINE,
         )),
     }
 }
@@ -161,8 +162,9 @@ impl Runner {
                 Err(Fallback::Model(e)) => return Err(e),
                 Err(Fallback::NoGpu(why)) if request == Request::Auto => reason = Some(why),
                 Err(Fallback::NoGpu(why)) => {
-                    return Err(Error::NoWebGpu(format!(
-                        "backend \"webgpu\" is not available: {why}; use backend \"auto\" or \"cpu\""
+                    return Err(Error::NoWebGpu(GpuFailure::new(
+                        format!("backend \"webgpu\" is not available: {why}"),
+                        "use backend \"auto\" or \"cpu\"",
                     )));
                 }
             }
@@ -360,8 +362,9 @@ impl Runner {
 /// The error of a run once the GPU failed.
 #[cfg(feature = "burn")]
 fn lost_gpu(why: &str) -> Error {
-    Error::GpuLost(format!(
-        "WebGPU failed during a run ({why}); {NO_CPU_ENGINE}"
+    Error::GpuLost(GpuFailure::new(
+        format!("WebGPU failed during a run ({why})"),
+        NO_CPU_ENGINE,
     ))
 }
 

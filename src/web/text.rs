@@ -18,7 +18,7 @@ use crate::clip::tract::TractClip;
 use crate::clip::{
     ClipEngine, ClipTokenizer, RegionEmbeddings, TextMatch, TextOptions, regions, tokenize_all,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, GpuFailure, Result};
 use crate::image::ImageView;
 use crate::segmentation::Segmentation;
 
@@ -109,8 +109,9 @@ impl TextRunner {
                 Ok(Err(model_error)) => return Err(model_error),
                 Err(why) if request == Request::Auto => reason = Some(why),
                 Err(why) => {
-                    return Err(Error::NoWebGpu(format!(
-                        "backend \"webgpu\" is not available: {why}; use backend \"auto\" or \"cpu\""
+                    return Err(Error::NoWebGpu(GpuFailure::new(
+                        format!("backend \"webgpu\" is not available: {why}"),
+                        "use backend \"auto\" or \"cpu\"",
                     )));
                 }
             }
@@ -201,9 +202,9 @@ impl TextRunner {
 /// The error of a text prompt whose GPU run failed.
 #[cfg(feature = "burn")]
 fn gpu_failed(error: &Error) -> Error {
-    Error::GpuLost(format!(
-        "WebGPU failed during a text prompt ({error}); {}",
-        super::backend::NO_CPU_ENGINE
+    Error::GpuLost(GpuFailure::new(
+        format!("WebGPU failed during a text prompt ({error})"),
+        super::backend::NO_CPU_ENGINE,
     ))
 }
 

@@ -48,7 +48,10 @@ it("the main entry exports FastSamError, and every wasm error is one", async () 
   const { serializeError, deserializeError } = await import(path.join(root, "pkg/errors.js"));
   const back = deserializeError(structuredClone(serializeError(refused)));
   assert.ok(back instanceof FastSamError);
-  assert.deepEqual([back.code, back.message], [refused.code, refused.message]);
+  assert.deepEqual([back.code, back.message, back.reason], [refused.code, refused.message, undefined]);
+  // A GPU failure's `reason` (what failed, without the advice) crosses the worker boundary too.
+  const lost = Object.assign(new FastSamError("GPU_LOST", "GPU failed: device lost; advice"), { reason: "device lost" });
+  assert.equal(deserializeError(structuredClone(serializeError(lost))).reason, "device lost");
   const plain = new Error("not ours");
   assert.ok(!(plain instanceof FastSamError));
   plain.name = "FastSamError";

@@ -256,10 +256,16 @@ async fn a_gpu_failure_rejects_every_later_run_with_gpu_lost() {
         for run in 0..2 {
             let err = segment(&model, fixture_image()).await.err();
             let err = err.unwrap_or_else(|| panic!("{backend}: run {run} after the failure"));
+            // `reason` is what failed without the advice; the message holds both.
+            let reason = Reflect::get(&err, &"reason".into()).unwrap();
+            assert_eq!(
+                reason.as_string().as_deref(),
+                Some("WebGPU failed during a run (device lost (test))")
+            );
             assert_error(
                 err,
                 "GPU_LOST",
-                "WebGPU failed during a run (device lost (test))",
+                "GPU failed: WebGPU failed during a run (device lost (test)); ",
             );
         }
         assert_eq!(model.backend(), "webgpu");
@@ -267,8 +273,13 @@ async fn a_gpu_failure_rejects_every_later_run_with_gpu_lost() {
     }
     // A model on the CPU has no GPU to fail.
     let cpu = load_on(MODEL, "cpu").await.unwrap();
-    let err = cpu.simulate_gpu_failure("device lost (test)".into());
-    assert_error(err.err().unwrap(), "INVALID_OPTION", "no GPU to fail");
+    let err = cpu
+        .simulate_gpu_failure("device lost (test)".into())
+        .err()
+        .unwrap();
+    let reason = Reflect::get(&err, &"reason".into()).unwrap();
+    assert!(reason.is_undefined(), "only GPU failures have a reason");
+    assert_error(err, "INVALID_OPTION", "no GPU to fail");
 }
 
 #[wasm_bindgen_test]
