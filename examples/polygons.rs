@@ -1,7 +1,9 @@
 //! Times the polygons of every mask of one segmentation (tolerance 1 px), split into tracing the
-//! boundaries and simplifying them, with the counts the time follows.
+//! boundaries and simplifying them, with the counts the time follows; then the SVG export of every
+//! mask, which traces the masks on rayon's pool with the `threads` feature (`RAYON_NUM_THREADS`
+//! sets its size).
 //!
-//! `cargo run --release --example polygons -- MODEL.onnx IMAGE.png [RUNS]`
+//! `cargo run --release --features threads --example polygons -- MODEL.onnx IMAGE.png [RUNS]`
 
 use std::time::{Duration, Instant};
 
@@ -28,7 +30,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size = [image.width(), image.height()];
     let options = PolygonOptions::default();
 
-    let (mut trace, mut simplify) = (Vec::new(), Vec::new());
+    let (mut trace, mut simplify, mut export) = (Vec::new(), Vec::new(), Vec::new());
+    let shapes: Vec<_> = seg
+        .instances()
+        .iter()
+        .enumerate()
+        .map(|(i, instance)| fastsam_web::formats::Shape {
+            mask: &instance.mask,
+            score: instance.score,
+            index: Some(i),
+        })
+        .collect();
     let mut counts = (0, 0, 0, 0);
     for run in 0..runs {
         let t0 = Instant::now();
@@ -42,6 +54,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         simplify.push(t1.elapsed());
         trace.push(t1 - t0);
+        let t2 = Instant::now();
+        fastsam_web::formats::svg(&shapes, size[0], size[1], &options, &[[30, 144, 255]])?;
+        export.push(t2.elapsed());
         if run == 0 {
             let rings = contours.iter().flatten();
             counts = (
@@ -65,8 +80,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         size[1]
     );
     println!(
-        "median of {runs}: trace {t:.1?}, simplify {s:.1?}, total {:.1?}",
-        t + s
+        "median of {runs}: trace {t:.1?}, simplify {s:.1?}, total {:.1?}; SVG export of every mask {:.1?}",
+        t + s,
+        median(&mut export)
     );
     Ok(())
 }

@@ -157,6 +157,9 @@ struct RunGrid<'a> {
     /// On a traced border with outside pixels of that border to its right (a negative label):
     /// never starts a hole border.
     negative: Vec<u64>,
+    /// The points of the border being followed: one buffer for every border of the mask, each
+    /// copied out at its exact length (an allocation per border instead of one per doubling).
+    points: Vec<[u32; 2]>,
 }
 
 #[inline]
@@ -222,6 +225,7 @@ impl<'a> RunGrid<'a> {
             inside,
             positive: scratch::take(words),
             negative: scratch::take(words),
+            points: Vec::new(),
         }
     }
 
@@ -258,7 +262,8 @@ impl<'a> RunGrid<'a> {
             *d = dx as isize + dy as isize * stride;
         }
         let step = |i: usize, s: usize| (i as isize + deltas[s]) as usize;
-        let mut points = Vec::new();
+        let mut points = std::mem::take(&mut self.points);
+        points.clear();
         let origin = self.index(start);
 
         // The first neighbour, searched clockwise from the side the border was entered from.
@@ -276,7 +281,7 @@ impl<'a> RunGrid<'a> {
             // A lone pixel.
             self.mark(origin, true);
             points.push([start.0 as u32, start.1 as u32]);
-            return points;
+            return self.copy_out(points);
         }
 
         let (mut current, mut at) = (origin, start);
@@ -307,7 +312,14 @@ impl<'a> RunGrid<'a> {
             at = (at.0 + STEPS[s].0, at.1 + STEPS[s].1);
             s = (s + 4) & 7;
         }
-        points
+        self.copy_out(points)
+    }
+
+    /// The followed border's points at their exact length; `points` is kept for the next border.
+    fn copy_out(&mut self, points: Vec<[u32; 2]>) -> Vec<[u32; 2]> {
+        let ring = points.clone();
+        self.points = points;
+        ring
     }
 
     /// The 8-connected component of every run, runs numbered in scan order (a component is

@@ -13,6 +13,8 @@ pub mod simplify;
 pub use cache::ContourCache;
 pub use contours::{Contour, find_contours};
 
+use simplify::Simplifier;
+
 use crate::error::{Error, Result};
 use crate::mask::Mask;
 
@@ -157,22 +159,30 @@ pub fn polygons_of_contours(
     } else {
         [1.0, 1.0]
     };
-    let finish = |ring: Vec<[u32; 2]>| -> Vec<[f64; 2]> {
-        ring.into_iter()
-            .map(|[x, y]| [x as f64 / scale[0], y as f64 / scale[1]])
+    let finish = |ring: &[[u32; 2]]| -> Vec<[f64; 2]> {
+        ring.iter()
+            .map(|&[x, y]| [x as f64 / scale[0], y as f64 / scale[1]])
             .collect()
     };
 
     struct Region {
         area: f64,
-        exterior: Vec<[u32; 2]>,
-        holes: Vec<Vec<[u32; 2]>>,
+        polygon: Polygon,
     }
     let mut regions: Vec<Region> = Vec::new();
     let mut region_of = vec![usize::MAX; contours.len()];
     // Areas are only read to filter rings or to pick the largest region.
     let needs_area = options.min_area > 0.0 || options.largest_only;
+    let (mut simplifier, mut ring) = (Simplifier::default(), Vec::new());
     for (i, contour) in contours.iter().enumerate() {
+        // A hole is kept when holes are and its outer ring was.
+        let region = match contour.parent {
+            None => None,
+            Some(parent) if options.holes && region_of[parent] != usize::MAX => {
+                Some(region_of[parent])
+            }
+            Some(_) => continue,
+        };
         let area = if needs_area {
             ring_area(&contour.points)
         } else {
@@ -181,20 +191,19 @@ pub fn polygons_of_contours(
         if area < options.min_area {
             continue;
         }
-        let ring = simplify_ring(&contour.points, options);
-        match contour.parent {
+        simplify_ring(&contour.points, options, &mut simplifier, &mut ring);
+        match region {
             None => {
                 region_of[i] = regions.len();
                 regions.push(Region {
                     area,
-                    exterior: ring,
-                    holes: Vec::new(),
+                    polygon: Polygon {
+                        exterior: finish(&ring),
+                        holes: Vec::new(),
+                    },
                 });
             }
-            Some(parent) if options.holes && region_of[parent] != usize::MAX => {
-                regions[region_of[parent]].holes.push(ring);
-            }
-            Some(_) => {}
+            Some(r) => regions[r].polygon.holes.push(finish(&ring)),
         }
     }
     if options.largest_only
@@ -206,47 +215,50 @@ pub fn polygons_of_contours(
     {
         regions = vec![regions.swap_remove(best)];
     }
-    Ok(regions
-        .into_iter()
-        .map(|region| Polygon {
-            exterior: finish(region.exterior),
-            holes: region.holes.into_iter().map(finish).collect(),
-        })
-        .collect())
+    Ok(regions.into_iter().map(|region| region.polygon).collect())
 }
 
-/// The ring at the options' tolerance, or at the smallest larger one that keeps `max_points`.
-fn simplify_ring(ring: &[[u32; 2]], options: &PolygonOptions) -> Vec<[u32; 2]> {
+/// The ring at the options' tolerance, or at the smallest larger one that keeps `max_points`, into
+/// `out` (cleared first).
+fn simplify_ring(
+    ring: &[[u32; 2]],
+    options: &PolygonOptions,
+    simplifier: &mut Simplifier,
+    out: &mut Vec<[u32; 2]>,
+) {
     // Tolerance 0 is the traced ring itself, as findContours gives it (approxPolyDP at 0 would
     // keep the same points but start the ring elsewhere).
-    let simplified = if options.tolerance == 0.0 {
-        ring.to_vec()
+    if options.tolerance == 0.0 {
+        out.clear();
+        out.extend_from_slice(ring);
     } else {
-        simplify::approx_closed(ring, options.tolerance)
-    };
+        simplifier.approx_closed(ring, options.tolerance, out);
+    }
     let Some(limit) = options.max_points else {
-        return simplified;
+        return;
     };
-    if simplified.len() <= limit {
-        return simplified;
+    if out.len() <= limit {
+        return;
     }
     // At the ring's bounding-box diagonal every point is within tolerance of the first: one point.
     let (mut low, mut high) = (options.tolerance, bounding_diagonal(ring));
-    let mut best = simplify::approx_closed(ring, high);
+    let mut best = Vec::new();
+    simplifier.approx_closed(ring, high, &mut best);
+    let mut candidate = Vec::new();
     for _ in 0..40 {
         if high - low <= 1e-3 {
             break;
         }
         let mid = 0.5 * (low + high);
-        let candidate = simplify::approx_closed(ring, mid);
+        simplifier.approx_closed(ring, mid, &mut candidate);
         if candidate.len() <= limit {
             high = mid;
-            best = candidate;
+            std::mem::swap(&mut best, &mut candidate);
         } else {
             low = mid;
         }
     }
-    best
+    std::mem::swap(out, &mut best);
 }
 
 fn bounding_diagonal(ring: &[[u32; 2]]) -> f64 {

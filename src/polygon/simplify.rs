@@ -6,9 +6,38 @@
 /// The ring with every point dropped that lies within `epsilon` pixels of the simplified outline.
 /// `epsilon` is finite and not negative.
 pub fn approx_closed(ring: &[[u32; 2]], epsilon: f64) -> Vec<[u32; 2]> {
+    let mut kept = Vec::new();
+    Simplifier::default().approx_closed(ring, epsilon, &mut kept);
+    kept
+}
+
+/// [`approx_closed`] for many rings, reusing its working memory: a mask's rings are simplified
+/// one after the other without an allocation for each (which costs most in the threaded wasm
+/// build, where the threads share one allocator).
+#[derive(Debug, Default)]
+pub struct Simplifier {
+    /// The slices still to split, as (first, last) point indices.
+    stack: Vec<(usize, usize)>,
+}
+
+impl Simplifier {
+    /// [`approx_closed`] of `ring` into `kept` (cleared first).
+    pub fn approx_closed(&mut self, ring: &[[u32; 2]], epsilon: f64, kept: &mut Vec<[u32; 2]>) {
+        kept.clear();
+        self.stack.clear();
+        approx_closed_into(ring, epsilon, &mut self.stack, kept);
+    }
+}
+
+fn approx_closed_into(
+    ring: &[[u32; 2]],
+    epsilon: f64,
+    stack: &mut Vec<(usize, usize)>,
+    kept: &mut Vec<[u32; 2]>,
+) {
     let count = ring.len();
     if count == 0 {
-        return Vec::new();
+        return;
     }
     // Indices below are kept in 0..count by a compare, not `%` (a division per point).
     let at = |i: usize| {
@@ -17,7 +46,6 @@ pub fn approx_closed(ring: &[[u32; 2]], epsilon: f64) -> Vec<[u32; 2]> {
     };
     let next = |i: usize| if i + 1 == count { 0 } else { i + 1 };
     let eps = epsilon * epsilon;
-    let mut kept: Vec<[u32; 2]> = Vec::with_capacity(count);
 
     // 1. Two roughly farthest points: three rounds of "the point farthest from the last one".
     let mut start = 0;
@@ -39,7 +67,6 @@ pub fn approx_closed(ring: &[[u32; 2]], epsilon: f64) -> Vec<[u32; 2]> {
         }
         within = max <= eps;
     }
-    let mut stack: Vec<(usize, usize)> = Vec::new();
     if within {
         kept.push(ring[start]);
     } else {
@@ -91,8 +118,7 @@ pub fn approx_closed(ring: &[[u32; 2]], epsilon: f64) -> Vec<[u32; 2]> {
     }
 
     // 3. Drop points that sit on a nearly straight line between their neighbours.
-    drop_collinear(&mut kept, eps);
-    kept
+    drop_collinear(kept, eps);
 }
 
 /// OpenCV's final pass over a closed approximation: walking the ring once, a point is dropped when
