@@ -16,28 +16,30 @@
 //! # Ok(()) }
 //! ```
 
+// The API: the items re-exported below, and the modules that are public. The others are the
+// implementation of those items.
 pub mod clip;
 pub mod engine;
-pub mod error;
+mod error;
 pub mod formats;
-pub mod image;
-pub mod mask;
+mod image;
+mod mask;
 pub mod model;
 pub mod onnx;
-pub(crate) mod parallel;
+mod parallel;
 pub mod pipeline;
 pub mod polygon;
-pub mod prompt;
-pub mod render;
-pub mod segmentation;
-pub mod segmenter;
+mod prompt;
+mod render;
+mod segmentation;
+mod segmenter;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
 pub use engine::graph::WeightType;
 pub use error::{Error, GpuFailure, Result};
-pub use image::{ImageView, PixelFormat};
+pub use image::{ImageView, MAX_PIXELS, MAX_SIDE, PixelFormat};
 pub use mask::Mask;
 pub use pipeline::{MaskAssembly, MaskResolution, SegmentOptions, Semantics};
 pub use polygon::{Contour, Polygon, PolygonOptions};

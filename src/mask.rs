@@ -371,32 +371,6 @@ impl Mask {
     }
 }
 
-/// Union of two sorted, disjoint run lists (adjacent runs merged).
-pub fn union_runs(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    union_runs_into(a, b, &mut out);
-    out
-}
-
-/// [`union_runs`] into a reused buffer (cleared first).
-pub fn union_runs_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
-    out.clear();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        let next = if j == b.len() || (i < a.len() && a[i].0 <= b[j].0) {
-            i += 1;
-            a[i - 1]
-        } else {
-            j += 1;
-            b[j - 1]
-        };
-        match out.last_mut() {
-            Some(last) if next.0 <= last.1 => last.1 = last.1.max(next.1),
-            _ => out.push(next),
-        }
-    }
-}
-
 /// Intersection of two sorted, disjoint run lists, into a reused buffer (cleared first).
 pub fn intersect_runs_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
     out.clear();
@@ -415,7 +389,8 @@ pub fn intersect_runs_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u3
 }
 
 /// `a` minus `b`, for sorted, disjoint run lists.
-pub fn subtract_runs(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+#[cfg(test)]
+fn subtract_runs(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
     let mut out = Vec::with_capacity(a.len() + 1);
     subtract_runs_into(a, b, &mut out);
     out
@@ -564,13 +539,11 @@ mod tests {
     fn run_set_operations() {
         let a = [(0, 4), (6, 9), (12, 20)];
         let b = [(3, 7), (9, 10), (15, 16), (25, 30)];
-        assert_eq!(union_runs(&a, &b), vec![(0, 10), (12, 20), (25, 30)]);
         assert_eq!(
             subtract_runs(&a, &b),
             vec![(0, 3), (7, 9), (12, 15), (16, 20)]
         );
         assert_eq!(subtract_runs(&a, &[]), a.to_vec());
-        assert_eq!(union_runs(&[], &b), b.to_vec());
         assert!(subtract_runs(&b, &[(0, 40)]).is_empty());
     }
 
