@@ -22,16 +22,26 @@ import type {
   YoloOptions,
 } from "./cpu/fastsam_web_cpu.js";
 
-import type { EverythingResult, MaskResult, PromptExtras, PromptResult, RleMask } from "./segmentation.js";
+import type {
+  EverythingResult,
+  MaskResult,
+  NoOverlay,
+  PromptExtras,
+  PromptResult,
+  RleMask,
+  WithoutOverlay,
+} from "./segmentation.js";
 
 export type {
   EverythingResult,
   MaskInfo,
   MaskResult,
+  NoOverlay,
   PolygonMask,
   PromptExtras,
   PromptResult,
   RleMask,
+  WithoutOverlay,
 } from "./segmentation.js";
 export { ERROR_CODES, FastSamError, type FastSamErrorCode } from "./errors.js";
 
@@ -185,8 +195,14 @@ export class WorkerSegmentation {
   /** NMS and mask assembly time (on the GPU or the CPU), ms. */
   readonly postprocessMs: number;
   /** Every mask, largest first, without bitmaps, and all of them drawn as one overlay. */
+  everything(options: { overlay: false }): Promise<WithoutOverlay<EverythingResult>>;
   everything(options?: { overlay?: OverlayOptions }): Promise<EverythingResult>;
   /** Point prompt (see `Segmentation.points`). */
+  points(
+    points: Array<[number, number]>,
+    labels: number[] | undefined,
+    options: PointOptions & NoOverlay,
+  ): Promise<WithoutOverlay<PromptResult>>;
   points(
     points: Array<[number, number]>,
     labels?: number[],
@@ -195,10 +211,15 @@ export class WorkerSegmentation {
   /** Box prompt (see `Segmentation.boxes`). */
   boxes(
     boxes: Array<[number, number, number, number]>,
+    options: BoxOptions & NoOverlay,
+  ): Promise<WithoutOverlay<PromptResult>>;
+  boxes(
+    boxes: Array<[number, number, number, number]>,
     options?: BoxOptions & PromptExtras,
   ): Promise<PromptResult>;
   /** Text prompt (see `Segmentation.text`; needs `loadTextEncoder`). The first call embeds every
    *  mask's region; later ones only the sentences. */
+  text(prompt: string | string[], options: TextOptions & NoOverlay): Promise<WithoutOverlay<PromptResult>>;
   text(
     prompt: string | string[],
     options?: TextOptions & PromptExtras,

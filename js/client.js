@@ -16,7 +16,7 @@ const baseUrl = () => globalThis.document?.baseURI ?? globalThis.location?.href;
 const toImageData = ({ data, width, height }) => new ImageData(data, width, height);
 
 /** A prompt answer with its overlay as an `ImageData`. */
-const withImage = (result) => ({ ...result, overlay: toImageData(result.overlay) });
+const withImage = (result) => ({ ...result, overlay: result.overlay && toImageData(result.overlay) });
 
 /**
  * A FastSAM model running in a dedicated module worker. One instance holds one model at a time;

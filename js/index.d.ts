@@ -7,9 +7,11 @@ export {
   type EverythingResult,
   type MaskInfo,
   type MaskResult,
+  type NoOverlay,
   type PolygonMask,
   type PromptExtras,
   type PromptResult,
   type RleMask,
+  type WithoutOverlay,
 } from "./segmentation.js";
 export { ERROR_CODES, FastSamError, type FastSamErrorCode } from "./errors.js";

@@ -35,11 +35,20 @@ export interface MaskResult extends MaskInfo {
 
 /** What every prompt takes besides its own options. */
 export interface PromptExtras {
-  /** How the overlay is drawn. */
+  /** How the overlay is drawn (`false`: not drawn, see {@link NoOverlay}). */
   overlay?: OverlayOptions;
   /** Also outline each mask (`MaskResult.polygons`) with these polygon options (`{}`: defaults). */
   polygons?: PolygonOptions;
 }
+
+/** Prompt options that skip drawing the overlay: the result's `overlay` is `null`. */
+export interface NoOverlay {
+  overlay: false;
+  polygons?: PolygonOptions;
+}
+
+/** A result without its overlay (`overlay: false`). */
+export type WithoutOverlay<R> = Omit<R, "overlay"> & { overlay: null };
 
 /** A mask as COCO uncompressed RLE. */
 export interface RleMask extends MaskInfo {
@@ -95,9 +104,15 @@ export declare class Segmentation {
   /** NMS and mask assembly time (on the GPU or the CPU), ms. */
   readonly postprocessMs: number;
   /** Every mask, largest first, without bitmaps, and all of them drawn as one overlay. */
+  everything(options: { overlay: false }): WithoutOverlay<EverythingResult>;
   everything(options?: { overlay?: OverlayOptions }): EverythingResult;
   /** Point prompt: `labels` 1 = object, 0 = background (all 1 when omitted); `mode` "merged"
    *  (official, default), "perPoint" or "select". */
+  points(
+    points: Array<[number, number]>,
+    labels: number[] | undefined,
+    options: PointOptions & NoOverlay,
+  ): WithoutOverlay<PromptResult>;
   points(
     points: Array<[number, number]>,
     labels?: number[],
@@ -106,10 +121,15 @@ export declare class Segmentation {
   /** Box prompt: the best mask per box. */
   boxes(
     boxes: Array<[number, number, number, number]>,
+    options: BoxOptions & NoOverlay,
+  ): WithoutOverlay<PromptResult>;
+  boxes(
+    boxes: Array<[number, number, number, number]>,
     options?: BoxOptions & PromptExtras,
   ): PromptResult;
   /** Text prompt (needs `loadTextEncoder`). The first call embeds every mask's region; later ones
    *  only the sentences. */
+  text(prompt: string | string[], options: TextOptions & NoOverlay): Promise<WithoutOverlay<PromptResult>>;
   text(
     prompt: string | string[],
     options?: TextOptions & PromptExtras,

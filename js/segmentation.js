@@ -50,9 +50,15 @@ function drawPrompt(seg, masks, style = {}) {
   return seg.overlay([...new Set(masks.map((m) => m.index))], style);
 }
 
+/** The overlay `draw()` makes and how long it took; none, with `style` false. */
+function overlayOf(style, draw) {
+  if (style === false) return [null, 0];
+  return timed(draw);
+}
+
 /**
  * A prompt's answer: the masks with their bitmaps (and their polygons, with `outline`: polygon
- * options), and their overlay.
+ * options), and their overlay (null with `style` false).
  */
 function promptResult(seg, [masks, promptMs], style, outline) {
   return consume(masks, () => {
@@ -61,7 +67,7 @@ function promptResult(seg, [masks, promptMs], style, outline) {
       if (outline !== undefined) info.polygons = m.toPolygons(outline ?? undefined);
       return info;
     });
-    const [overlay, renderMs] = timed(() => drawPrompt(seg, masks, style));
+    const [overlay, renderMs] = overlayOf(style, () => drawPrompt(seg, masks, style));
     return { masks: described, overlay, promptMs, renderMs };
   });
 }
@@ -99,19 +105,23 @@ export class Segmentation {
     this.postprocessMs = seg.postprocessMs;
   }
 
-  /** Every mask, largest first, described without bitmaps, and all of them drawn as one overlay. */
+  /**
+   * Every mask, largest first, described without bitmaps, and all of them drawn as one overlay
+   * (`overlay: false`: not drawn, `null`).
+   */
   everything({ overlay: style } = {}) {
     const seg = this.#live();
     const [masks, promptMs] = timed(() => seg.everything());
     const described = consume(masks, () => masks.map((m) => describe(m)));
-    const [overlay, renderMs] = timed(() => seg.overlay(undefined, style));
+    const [overlay, renderMs] = overlayOf(style, () => seg.overlay(undefined, style));
     return { masks: described, overlay, promptMs, renderMs };
   }
 
   /**
    * Point prompt: the masks with their bitmaps, and their overlay. Every prompt takes `overlay`
-   * (overlay options) and `polygons` (polygon options: each mask comes with its polygons too, also
-   * a merged point mask, which has no index to ask `polygons()` with).
+   * (overlay options, or false for no overlay: `null`) and `polygons` (polygon options: each mask
+   * comes with its polygons too, also a merged point mask, which has no index to ask `polygons()`
+   * with).
    */
   points(points, labels, { overlay: style, polygons: outline, ...options } = {}) {
     const seg = this.#live();

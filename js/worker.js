@@ -77,10 +77,11 @@ function imageResult(image) {
   return [{ data: image.data, width: image.width, height: image.height }, image.data.buffer];
 }
 
-/** A prompt's answer as posted: the overlay cloneable, it and every bitmap transferred. */
+/** A prompt's answer as posted: the overlay (if drawn) cloneable, it and every bitmap transferred. */
 function posted({ overlay, masks, ...rest }) {
-  const [image, buffer] = imageResult(overlay);
   const bitmaps = masks.filter((m) => m.data).map((m) => m.data.buffer);
+  if (!overlay) return [{ ...rest, masks, overlay }, bitmaps];
+  const [image, buffer] = imageResult(overlay);
   return [{ ...rest, masks, overlay: image }, [buffer, ...bitmaps]];
 }
 

@@ -43,6 +43,8 @@ ${PICTURE_SCRIPT}
       sizes: [seg.width, seg.height, seg.maskWidth, seg.maskHeight, seg.length],
       all,
       merged: await seg.points([[90, 85]], [1], { polygons: { tolerance: 1 } }),
+      listed: await seg.everything({ overlay: false }),
+      unpainted: await seg.points([[90, 85]], [1], { overlay: false }),
       perPoint: await seg.points([[90, 85], [200, 60]], [1, 1], { mode: "perPoint", overlay: { outline: null } }),
       boxed: await seg.boxes([[30, 40, 150, 130]], { polygons: {} }),
       mask: await seg.mask(first),
@@ -117,6 +119,13 @@ describe("one API shape", () => {
     assert.ok(r.main.merged.masks[0].polygons.length > 0, "a merged mask comes with its polygons");
     assert.ok(r.main.boxed.masks.every((m) => Array.isArray(m.polygons)), "`polygons: {}` outlines with the defaults");
     assert.equal(r.main.perPoint.masks[0].polygons, undefined, "no polygons unless asked");
+    // `overlay: false` draws nothing and changes nothing else.
+    assert.deepEqual([r.main.listed.overlay, r.main.unpainted.overlay], [null, null]);
+    assert.deepEqual(r.main.listed.masks, r.main.all.masks);
+    assert.deepEqual(
+      r.main.unpainted.masks,
+      r.main.merged.masks.map(({ polygons, ...m }) => m),
+    );
     assert.deepEqual(r.main.errors, [
       ["FastSamError", "INVALID_OPTION"],
       ["FastSamError", "INVALID_OPTION"],

@@ -17,6 +17,7 @@ import init, {
   type PromptResult,
   type RleMask,
   type SegmentOptions,
+  type WithoutOverlay,
 } from "fastsam-web";
 import {
   ERROR_CODES as WORKER_ERROR_CODES,
@@ -46,6 +47,8 @@ export async function mainThread(bytes: Uint8Array, image: ImageInput): Promise<
   const options: SegmentOptions = { conf: 0.4, iou: 0.9, maskResolution: "low" };
   using seg: Segmentation = await model.segment(image, options);
   const all: EverythingResult = seg.everything({ overlay: { alpha: 120 } });
+  const listed: null = seg.everything({ overlay: false }).overlay;
+  const bare: WithoutOverlay<PromptResult> = seg.boxes([[0, 0, 9, 9]], { overlay: false, polygons: {} });
   const picked: PromptResult = seg.points([[10, 20]], [1], { mode: "merged", overlay: { outline: null } });
   const boxed = seg.boxes([[0, 0, 10, 10]]);
   const one: MaskResult = seg.mask(all.masks[0].index ?? 0);
@@ -62,6 +65,7 @@ export async function mainThread(bytes: Uint8Array, image: ImageInput): Promise<
     `${polygons.length} ${coco.annotations.length} ${studio.length} ${boxed.masks.length} ${outlines[0].area}`,
     `${rle[0].rle.counts.length} ${one.data.length} ${picked.masks[0].bbox[0]} ${seg.maskAt(1, 2)}`,
     `${seg.edges().area} ${seg.proposals(3).length} ${picked.overlay.width} ${all.promptMs}`,
+    `${listed} ${bare.masks.length} ${bare.overlay}`,
   ].join("\n");
   const overlay: ImageData = seg.overlay(undefined, { alpha: 120 });
   await model.loadTextEncoder({ image: bytes, text: bytes, vocab: bytes });
@@ -94,6 +98,7 @@ export async function inWorker(url: string, image: ImageInput): Promise<number> 
   await fastsam.loadTextEncoder({ image: url, text: url, vocab: url });
   const seg: WorkerSegmentation = await fastsam.segment(image, { transfer: false });
   const all = await seg.everything({ overlay: { alpha: 140 } });
+  const unlisted: null = (await seg.points([[5, 5]], undefined, { overlay: false })).overlay;
   const point = await seg.points([[5, 5]], [1]);
   const traced: PolygonMask[] = await seg.polygons(undefined, { tolerance: 2 });
   await seg.boxes([[0, 0, 5, 5]]);
@@ -113,7 +118,7 @@ export async function inWorker(url: string, image: ImageInput): Promise<number> 
   await seg.free();
   const cached = (await isModelCached(url)) && (await clearModelCache());
   fastsam.terminate();
-  return all.masks.length + point.masks.length + traced.length + info.inputSize + Number(cached);
+  return all.masks.length + point.masks.length + traced.length + info.inputSize + Number(cached) + Number(unlisted);
 }
 
 export async function oneEngine(bytes: Uint8Array): Promise<string> {
